@@ -1,0 +1,40 @@
+"""Guidelight's importable core: ingestion, index, retrieval, answering, records.
+
+Nothing here imports Streamlit. Importing the package makes the process offline-safe before any
+model library loads: hub downloads and telemetry are switched off. `hide_unloadable_torchvision`
+runs before the embedding model loads.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+for _name, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "DO_NOT_TRACK": "1",
+    "SCARF_NO_ANALYTICS": "true",
+    "UNSTRUCTURED_DISABLE_NOTICE": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "ANONYMIZED_TELEMETRY": "false",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+
+def hide_unloadable_torchvision() -> None:
+    """PyPI's torchvision is a CUDA build; with CPU torch its import fails half-way.
+
+    transformers imports torchvision whenever it is installed, so a broken one breaks the
+    embedding model. Hiding it makes transformers take its torchvision-free path.
+    """
+    if "torchvision" in sys.modules:
+        return
+    try:
+        import torchvision  # noqa: F401
+    except Exception:  # any failure means it is unusable here
+        for key in [k for k in sys.modules if k.split(".")[0] == "torchvision"]:
+            del sys.modules[key]
+        sys.modules["torchvision"] = None  # type: ignore[assignment]
+

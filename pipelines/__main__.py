@@ -1,0 +1,180 @@
+"""Command line: python -m pipelines ingest|status|ask|eval|reindex|rollback|related|bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipelines.config import get_settings
+
+
+def progress_bar(fraction: float, message: str) -> None:
+    """A one-line terminal progress bar on stderr."""
+    width = 30
+    filled = int(width * max(0.0, min(1.0, fraction)))
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%} {message[:60]:<60}")
+    if fraction >= 1.0:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def open_assistant(seed: bool = True):
+    from pipelines.assistant import Assistant
+    from pipelines.index import IndexLockedError
+
+    try:
+        assistant = Assistant.create(get_settings())
+    except IndexLockedError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from None
+    if seed:
+        assistant.startup(progress=progress_bar)
+    return assistant
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    assistant = open_assistant(seed=False)
+    assistant.library.recover()
+    failed = 0
+    files = [p for path in args.paths for p in (sorted(Path(path).iterdir()) if Path(path).is_dir() else [Path(path)])]
+    for i, path in enumerate(files):
+        progress_bar(i / max(len(files), 1), f"Indexing {path.name}")
+        report = assistant.library.ingest_file(path, actor=args.actor)
+        failed += report.status == "failed"
+        line = f"{report.status:>9}  {path.name}" + (f"  ({report.chunks} chunks)" if report.chunks else "")
+        sys.stderr.write("\r" + " " * 100 + "\r")
+        print(line + (f"  — {report.reason}" if report.reason else ""))
+    progress_bar(1.0, f"{len(files)} file(s), {failed} failed")
+    return 1 if failed else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    status = open_assistant().status()
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        for key, value in status.items():
+            print(f"{key:>18}: {value}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    assistant = open_assistant()
+    answer = assistant.ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    print(f"{answer.confidence.label}\n\n{answer.answer}\n")
+    for flag in answer.red_flags:
+        print(f"RED FLAG: {flag.message}")
+    for notice in answer.notices:
+        print(f"Note: {notice}")
+    for c in answer.citations:
+        page = f", page {c.page}" if c.page else ""
+        print(f"[{c.n}] {c.title} › {c.section}{page} — {c.publisher}, reviewed {c.last_reviewed} {c.url}")
+    print("\nAlways verify against the source and use clinical judgement.")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pipelines import evaluate
+
+    assistant = open_assistant()
+    questions = evaluate.load_questions(Path(args.questions or get_settings().eval_questions))
+    rows = []
+    for row in evaluate.run(assistant, questions):
+        rows.append(row)
+        if args.json:
+            print(json.dumps({k: row[k] for k in ("q", "rank", "level", "abstained", "top_titles", "ms")},
+                             ensure_ascii=False))
+    summary = evaluate.summarise(rows)
+    print(json.dumps({"summary": summary}) if args.json else json.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from pipelines import evaluate
+
+    assistant = open_assistant()
+    questions = evaluate.load_questions(get_settings().eval_questions)
+
+    def score(collection: str) -> dict[str, Any]:
+        return evaluate.summarise(list(evaluate.run(assistant, questions, collection=collection)))
+
+    report = assistant.library.rebuild(actor=args.actor, progress=progress_bar,
+                                       evaluate=None if args.no_eval else score, force=args.force)
+    print(json.dumps(report, indent=2, default=str))
+    return 0 if report["swapped"] else 1
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    assistant = open_assistant()
+    print(f"Live index is now {assistant.library.rollback(args.actor)}")
+    return 0
+
+
+def cmd_related(args: argparse.Namespace) -> int:
+    assistant = open_assistant()
+    answer = assistant.ask(args.question, log=False)
+    for r in assistant.related(answer):
+        print(f"{r.similarity:.2f}  ×{r.count}  {r.text}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pipelines import bench
+
+    return bench.main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", help="ingest files or folders into the live index")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--actor", default="cli")
+    p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("status", help="guidelines, chunks, embedding model, index version")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+    p = sub.add_parser("eval", help="run the gold question set")
+    p.add_argument("--questions")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("reindex", help="rebuild into a new collection and swap if quality holds")
+    p.add_argument("--actor", default="cli")
+    p.add_argument("--force", action="store_true", help="swap even if the gold-set hit@5 dropped")
+    p.add_argument("--no-eval", action="store_true")
+    p.set_defaults(func=cmd_reindex)
+    p = sub.add_parser("rollback", help="put the previous index back live")
+    p.add_argument("--actor", default="cli")
+    p.set_defaults(func=cmd_rollback)
+    p = sub.add_parser("related", help="related past questions for a question")
+    p.add_argument("question")
+    p.set_defaults(func=cmd_related)
+    p = sub.add_parser("bench", help="latency and throughput benchmark (prints medians)")
+    p.add_argument("--sizes", default="1000,10000,50000")
+    p.add_argument("--queries", type=int, default=40)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipelines.index import close_clients
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    finally:
+        close_clients()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

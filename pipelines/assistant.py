@@ -1,0 +1,307 @@
+"""The facade every client uses (pages, CLI, tests): ask, stream, related, feedback, status.
+
+Built once per process from `Settings` by `Assistant.create`; it owns the collaborators and passes
+them into the chain. The question pipeline is a LangChain composition of named stages:
+safety → condense → retrieve → grade, then generate (model or extractive) and verify.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterator
+
+from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+from pipelines import extractive, generate
+from pipelines.config import Settings
+from pipelines.embeddings import make_embeddings
+from pipelines.grading import Thresholds, grade, measure, question_terms
+from pipelines.index import Index
+from pipelines.library import Library, Progress, no_progress
+from pipelines.models import Answer, Citation, Confidence, Passage
+from pipelines.parsing import ParserPool
+from pipelines.related import RelatedQuestions
+from pipelines.retrieval import GuidelineRetriever, SearchFilters
+from pipelines.safety import Scrubber, clean_question, looks_like_injection, red_flags
+from pipelines.store import Store
+from pipelines.validate import Limits
+
+ABSTAIN_TEXT = "No guidance in the library answers this question."
+FOLLOW_UP_STARTS = ("and ", "what about", "how about", "in ", "for ", "what if", "also", "same ",
+                    "and?", "does that", "is that", "what dose", "how long")
+
+
+@dataclass
+class Turn:
+    """What the pipeline knows about one question as it moves through the stages."""
+
+    question: str
+    history: list[str] = field(default_factory=list)
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def condense_query(question: str, history: list[str]) -> str:
+    """A follow-up ("and in children?") is searched together with the previous question."""
+    if not history:
+        return question
+    lowered = question.lower().strip()
+    short = len(lowered.split()) <= 6
+    if short or lowered.startswith(FOLLOW_UP_STARTS):
+        return f"{history[-1]} {question}"
+    return question
+
+
+class Assistant:
+    def __init__(self, settings: Settings, store: Store, index: Index, library: Library,
+                 retriever: GuidelineRetriever, scrubber: Scrubber, related: RelatedQuestions,
+                 llm: Any | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.index = index
+        self.library = library
+        self.retriever = retriever
+        self.scrubber = scrubber
+        self.related_store = related
+        self.thresholds = Thresholds.from_settings(settings)
+        self.generation = generate.build_generation_chain(llm) if llm is not None else None
+        self.model_name = settings.llm_model if llm is not None else None
+        self.chain = self._build_chain()
+
+    @classmethod
+    def create(cls, settings: Settings, llm: Any | None = None) -> Assistant:
+        store = Store(settings.db_url)
+        index = Index.open(settings)
+        embeddings = make_embeddings(settings)
+        limits = Limits(settings.max_upload_mb * 1_000_000, settings.max_zip_ratio,
+                        settings.max_unzipped_mb * 1_000_000)
+        parser = ParserPool(limits, timeout_s=settings.parse_timeout_s,
+                            memory_mb=settings.parse_memory_mb, max_pages=settings.max_pages)
+        library = Library(settings, store, index, embeddings, parser)
+        retriever = GuidelineRetriever(
+            index=index, embeddings=embeddings, top_k=settings.top_k, prefetch_k=settings.prefetch_k,
+            per_guideline_cap=settings.per_guideline_cap,
+            is_active=lambda gid, version: (gid, version) in library.active_versions())
+        scrubber = Scrubber(known_term=lambda term: term in retriever.vocabulary().df)
+        related = RelatedQuestions(index, embeddings, settings.queries_collection, 384)
+        related.merge_threshold = settings.related_merge_similarity
+        if llm is None and settings.model_mode:
+            llm = generate.make_llm(settings)
+        return cls(settings, store, index, library, retriever, scrubber, related, llm)
+
+    # Start-up ------------------------------------------------------------------------------
+    def startup(self, progress: Progress = no_progress) -> None:
+        """Recover from interruptions, seed an empty index and related-question store, purge."""
+        self.library.recover()
+        self.library.seed_if_empty(progress)
+        self.related_store.seed_starters()
+        self.related_store.purge(self.settings.query_retention_days)
+        self.store.purge_query_events(self.settings.query_retention_days)
+
+    @property
+    def mode(self) -> str:
+        return f"model:{self.model_name}" if self.generation is not None else "offline-extractive"
+
+    # The chain -----------------------------------------------------------------------------
+    def _build_chain(self):
+        def timed(name: str, fn):
+            def run(state: dict[str, Any]) -> Any:
+                started = time.perf_counter()
+                out = fn(state)
+                state["timings"][name] = (time.perf_counter() - started) * 1000
+                return out
+            return RunnableLambda(run).with_config(run_name=name)
+
+        return (
+            RunnablePassthrough.assign(safety=timed("safety", self._safety))
+            | RunnablePassthrough.assign(search_query=timed("condense", self._condense))
+            | RunnablePassthrough.assign(passages=timed("retrieve", self._retrieve))
+            | RunnablePassthrough.assign(confidence=timed("grade", self._grade))
+        ).with_config(run_name="guidelight_answer")
+
+    def _safety(self, state: dict[str, Any]) -> dict[str, Any]:
+        question, notices = clean_question(state["question"], self.settings.max_question_chars)
+        scrubbed = self.scrubber.scrub(question)
+        history = [self.scrubber.scrub(h).text for h in state.get("history", [])]
+        return {"text": scrubbed.text, "found": scrubbed.found, "notices": notices,
+                "history": history, "red_flags": red_flags(scrubbed.text),
+                "injection": looks_like_injection(scrubbed.text)}
+
+    def _condense(self, state: dict[str, Any]) -> str:
+        return condense_query(state["safety"]["text"], state["safety"]["history"])
+
+    def _retrieve(self, state: dict[str, Any]) -> list[Passage]:
+        if not state["search_query"].strip():
+            return []
+        return self.retriever.search(state["search_query"], state.get("filters"), state.get("collection"))
+
+    def _grade(self, state: dict[str, Any]) -> Confidence:
+        if state["safety"]["injection"]:
+            return Confidence("insufficient", ["This reads as an instruction to the assistant, not a "
+                                               "clinical question, so it is not answered."])
+        vocab = self.retriever.vocabulary(state.get("collection"))
+        return grade(measure(state["search_query"], state["passages"], vocab), self.thresholds)
+
+    # Asking ----------------------------------------------------------------------------------
+    def ask(self, question: str, history: list[str] | None = None,
+            filters: SearchFilters | None = None, *, collection: str | None = None,
+            log: bool = True) -> Answer:
+        answer = None
+        for item in self.stream(question, history, filters, collection=collection, log=log):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: list[str] | None = None,
+               filters: SearchFilters | None = None, *, collection: str | None = None,
+               log: bool = True) -> Iterator[str | Answer]:
+        """Yield answer text as it is produced, then the finished `Answer`.
+
+        Args:
+            question: as typed; it is normalised and scrubbed before anything else sees it.
+            history: the earlier questions of this conversation, oldest first.
+            filters: optional publisher / specialty filter.
+            collection: a collection other than the live one (evaluating a rebuild).
+            log: record the query event and related question (off for evaluation).
+        """
+        started = time.perf_counter()
+        state = self.chain.invoke({"question": question, "history": history or [],
+                                   "filters": filters or SearchFilters(), "timings": {},
+                                   "collection": collection})
+        passages: list[Passage] = state["passages"]
+        confidence: Confidence = state["confidence"]
+        notices = list(state["safety"]["notices"])
+        if confidence.level == "insufficient":
+            text, cited, mode = self._abstain_text(passages), [], "abstain"
+            yield text
+        elif self.generation is not None:
+            text, cited, mode, confidence = yield from self._generate(state, notices)
+        else:
+            text, cited = self._compose(state)
+            mode = "offline-extractive"
+            yield text
+        state["timings"]["total"] = (time.perf_counter() - started) * 1000
+        answer = self._finish(state, text, cited, confidence, mode, notices)
+        if log:
+            self._log(answer, state)
+        yield answer
+
+    def _compose(self, state: dict[str, Any]) -> tuple[str, list[Passage]]:
+        vocab = self.retriever.vocabulary(state.get("collection"))
+        composition = extractive.compose(question_terms(state["search_query"], vocab),
+                                         state["passages"], vocab)
+        return composition.markdown, composition.used
+
+    def _generate(self, state: dict[str, Any], notices: list[str]):
+        passages = state["passages"]
+        produced: list[str] = []
+        started = time.perf_counter()
+        try:
+            for token in generate.stream_answer(self.generation, state["safety"]["text"], passages):
+                if not produced:
+                    state["timings"]["first_token"] = (time.perf_counter() - started) * 1000
+                produced.append(token)
+                yield token
+        except Exception as exc:  # any endpoint failure falls back to the offline answer
+            notices.append(f"The language model was unavailable ({type(exc).__name__}); this is the "
+                           "offline extractive answer instead.")
+            text, cited = self._compose(state)
+            yield "\n\n" + text if produced else text
+            return text, cited, "offline-fallback", state["confidence"]
+        checked = generate.verify("".join(produced), passages)
+        if checked.removed or checked.bad_citations:
+            notices.append(f"{checked.removed} unsupported sentence(s) and {checked.bad_citations} "
+                           "invalid citation(s) were removed from the model's answer.")
+        evidence = measure(state["search_query"], passages, self.retriever.vocabulary(), checked.support)
+        confidence = grade(evidence, self.thresholds)
+        cited = [passages[n - 1] for n in checked.cited]
+        if not cited or not checked.text:
+            text, cited = self._compose(state)
+            notices.append("The model's answer could not be verified against the passages; this is "
+                           "the offline extractive answer instead.")
+            return text, cited, "offline-fallback", state["confidence"]
+        return checked.text, cited, self.mode, confidence
+
+    def _abstain_text(self, passages: list[Passage]) -> str:
+        nearest = list(dict.fromkeys(p.title for p in passages))[:3]
+        if not nearest:
+            return ABSTAIN_TEXT
+        return ABSTAIN_TEXT + " The nearest guidelines the library does have: " + "; ".join(nearest) + "."
+
+    def _finish(self, state: dict[str, Any], text: str, cited: list[Passage], confidence: Confidence,
+                mode: str, notices: list[str]) -> Answer:
+        safety = state["safety"]
+        if safety["found"]:
+            notices.insert(0, "Identifiers were removed from your question before it was searched: "
+                           + ", ".join(safety["found"]) + ".")
+        if mode.startswith("model"):
+            citations = [Citation.from_passage(state["passages"].index(p) + 1, p) for p in cited]
+        else:
+            citations = [Citation.from_passage(n, p) for n, p in enumerate(cited, 1)]
+        notices += self._stale_notices(citations)
+        return Answer(
+            question=safety["text"], answer=text, confidence=confidence, citations=citations,
+            sources=state["passages"], mode=mode, timings_ms=state["timings"],
+            index_version=state.get("collection") or self.index.live_collection() or "", redacted=safety["found"],
+            red_flags=safety["red_flags"], notices=notices,
+            nearest_guidelines=list(dict.fromkeys(p.title for p in state["passages"]))[:3]
+            if confidence.level == "insufficient" else [],
+            search_query=state["search_query"])
+
+    def _stale_notices(self, citations: list[Citation]) -> list[str]:
+        out, today = [], date.today()
+        for c in citations:
+            try:
+                reviewed = date.fromisoformat(c.last_reviewed)
+            except ValueError:
+                continue
+            if (today - reviewed).days > self.settings.review_interval_days:
+                out.append(f"[{c.n}] {c.title} was last reviewed on {c.last_reviewed}, more than "
+                           f"{self.settings.review_interval_days // 365} years ago: check the source "
+                           "for updates.")
+        return list(dict.fromkeys(out))
+
+    def _log(self, answer: Answer, state: dict[str, Any]) -> None:
+        """Query event always (text only when clean); related-question store only when clean."""
+        clean = not answer.redacted
+        self.store.add_query_event(
+            question=answer.question if clean else None, level=answer.confidence.level,
+            abstained=answer.abstained, top_title=answer.sources[0].title if answer.sources else None,
+            cited=[c.title for c in answer.citations], identifiers_found=not clean, mode=answer.mode,
+            ms=answer.timings_ms.get("total"), index_version=answer.index_version)
+        if clean and not state["safety"]["injection"]:
+            vector = self.retriever.embeddings.embed_query(answer.question)
+            self.related_store.record(answer.question, vector, answer.confidence.level)
+            state["question_vector"] = vector
+
+    # Around the answer -----------------------------------------------------------------------
+    def related(self, answer: Answer) -> list[Any]:
+        """Earlier questions nearest to this one (never the question itself)."""
+        vector = self.retriever.embeddings.embed_query(answer.search_query or answer.question)
+        return self.related_store.similar(vector, answer.question, self.settings.related_limit,
+                                          self.settings.related_min_similarity)
+
+    def feedback(self, answer: Answer, rating: int, comment: str = "") -> None:
+        comment_text = self.scrubber.scrub(comment).text if comment else ""
+        self.store.add_feedback(answer.question if not answer.redacted else "[withheld: identifiers]",
+                                answer.answer, 1 if rating > 0 else -1, comment_text,
+                                [{"n": c.n, "title": c.title, "section": c.section} for c in answer.citations],
+                                answer.index_version)
+
+    def status(self) -> dict[str, Any]:
+        live = self.index.live_collection()
+        rows = self.store.guideline_rows()
+        return {
+            "guidelines": sum(1 for r in rows if r["status"] == "active"),
+            "retired": sum(1 for r in rows if r["status"] == "retired"),
+            "chunks": self.index.count(live) if live else 0,
+            "embedding_model": self.library.embedding_name,
+            "index_version": live or "",
+            "mode": self.mode,
+            "vector_store": self.settings.qdrant_url or str(self.settings.index_path),
+            "records": self.settings.db_url.split("://")[0],
+            "embedding_mismatch": self.library.embedding_mismatch(),
+        }

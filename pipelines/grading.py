@@ -1,0 +1,81 @@
+"""Confidence as a pure function of the evidence: similarity, agreement, term coverage, support."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipelines.models import Confidence, Passage
+from pipelines.retrieval import Vocabulary
+from pipelines.text import terms
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    high_similarity: float = 0.55
+    moderate_similarity: float = 0.45
+    low_similarity: float = 0.33
+    min_term_coverage: float = 0.5
+
+    @classmethod
+    def from_settings(cls, settings: object) -> Thresholds:
+        return cls(settings.high_similarity, settings.moderate_similarity,  # type: ignore[attr-defined]
+                   settings.low_similarity, settings.min_term_coverage)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    top_similarity: float
+    agreement: int
+    coverage: float
+    missing_terms: tuple[str, ...]
+    support: float | None = None
+
+
+def question_terms(question: str, vocab: Vocabulary) -> list[str]:
+    """The question's content terms, spelling repaired against the library where possible."""
+    out = []
+    for term in dict.fromkeys(terms(question)):
+        fixed = vocab.correct(term)
+        out.append(fixed or term)
+    return out
+
+
+def measure(question: str, passages: list[Passage], vocab: Vocabulary, support: float | None = None) -> Evidence:
+    """Evidence figures from the ranked passages (top three for similarity and coverage)."""
+    if not passages:
+        return Evidence(0.0, 0, 0.0, tuple(terms(question)), support)
+    top = passages[:3]
+    top_similarity = max(p.similarity for p in top)
+    lead = passages[0].guideline_id
+    agreement = sum(1 for p in passages[:5] if p.guideline_id == lead)
+    wanted = question_terms(question, vocab)
+    present = set()
+    for p in top:
+        present.update(terms(f"{p.title} {p.section} {p.text}", expand=False))
+    weights = {t: vocab.idf(t) for t in wanted}
+    total = sum(weights.values()) or 1.0
+    covered = sum(w for t, w in weights.items() if t in present)
+    missing = tuple(t for t in wanted if t not in present)
+    return Evidence(top_similarity, agreement, covered / total if wanted else 0.0, missing, support)
+
+
+def grade(evidence: Evidence, t: Thresholds) -> Confidence:
+    """high | moderate | low | insufficient, with the reasons a clinician can read."""
+    reasons = [f"Closest passage similarity {evidence.top_similarity:.2f}",
+               f"{evidence.agreement} of the top 5 passages come from the leading guideline",
+               f"{evidence.coverage:.0%} of the question's key terms appear in the cited passages"]
+    if evidence.missing_terms:
+        reasons.append("Not found in the passages: " + ", ".join(evidence.missing_terms[:6]))
+    if evidence.support is not None:
+        reasons.append(f"{evidence.support:.0%} of the answer's sentences are supported by the passages")
+    if evidence.top_similarity < t.low_similarity or evidence.coverage < t.min_term_coverage:
+        return Confidence("insufficient", ["The library has no passage that answers this well.", *reasons])
+    level = "low"
+    if evidence.top_similarity >= t.moderate_similarity and evidence.coverage >= 0.65:
+        level = "moderate"
+    if (evidence.top_similarity >= t.high_similarity and evidence.coverage >= 0.8
+            and evidence.agreement >= 2):
+        level = "high"
+    if evidence.support is not None and evidence.support < 0.8:
+        level = "low" if evidence.support >= 0.5 else "insufficient"
+    return Confidence(level, reasons)  # type: ignore[arg-type]

@@ -1,0 +1,181 @@
+"""Qdrant collections behind the alias `guidelines`: create, upsert, delete, swap, search.
+
+One client per process (local mode locks its folder and is not thread-safe), with one lock
+around every call in local mode. A rebuild writes a new collection and swaps the alias in one
+operation, so readers never see a half-built index.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from qdrant_client import QdrantClient, models
+
+if TYPE_CHECKING:
+    from langchain_qdrant.sparse_embeddings import SparseVector
+
+    from pipelines.config import Settings
+    from pipelines.models import Chunk
+
+DENSE, SPARSE = "dense", "sparse"
+POINT_NAMESPACE = uuid.UUID("6f1d3a52-2b8e-4c1e-9a77-3c2f1b0e9d41")
+_clients: dict[str, tuple[QdrantClient, threading.RLock]] = {}
+_clients_lock = threading.Lock()
+
+
+class IndexLockedError(RuntimeError):
+    """The local index folder is held by another process."""
+
+
+def open_client(settings: Settings) -> tuple[QdrantClient, threading.RLock]:
+    """The process's one client for these settings, and the lock that guards it."""
+    key = settings.qdrant_url or str(settings.index_path.resolve())
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = (_connect(settings), threading.RLock())
+        return _clients[key]
+
+
+def _connect(settings: Settings) -> QdrantClient:
+    if settings.qdrant_url:
+        return QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=10)
+    settings.index_path.mkdir(parents=True, exist_ok=True)
+    try:
+        return QdrantClient(path=str(settings.index_path))
+    except (RuntimeError, BlockingIOError) as exc:
+        if "already accessed" in str(exc) or isinstance(exc, BlockingIOError):
+            raise IndexLockedError(
+                f"The local index at {settings.index_path} is already open in another process "
+                "(a running Streamlit app or CLI). Stop that process, or configure QDRANT_URL to "
+                "share one Qdrant server between processes.") from exc
+        raise
+
+
+def close_clients() -> None:
+    """Close every client this process opened (tests and CLI exit)."""
+    with _clients_lock:
+        for client, _ in _clients.values():
+            client.close()
+        _clients.clear()
+
+
+def point_id(guideline_id: str, version: str, index: int) -> str:
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{guideline_id}|{version}|{index}"))
+
+
+def new_collection_name(prefix: str = "guidelines") -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{prefix}_{stamp}_{uuid.uuid4().hex[:6]}"
+
+
+class Index:
+    """The guideline collections of one Qdrant deployment."""
+
+    def __init__(self, client: QdrantClient, lock: threading.RLock, alias: str, local: bool) -> None:
+        self.client = client
+        self.alias = alias
+        self._lock = lock
+        self._local = local
+
+    @classmethod
+    def open(cls, settings: Settings) -> Index:
+        client, lock = open_client(settings)
+        return cls(client, lock, settings.alias, local=not settings.qdrant_url)
+
+    def _read(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._local:
+            with self._lock:
+                return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    def live_collection(self) -> str | None:
+        aliases = self._read(self.client.get_aliases).aliases
+        return next((a.collection_name for a in aliases if a.alias_name == self.alias), None)
+
+    def collections(self) -> list[str]:
+        return [c.name for c in self._read(self.client.get_collections).collections]
+
+    def create_collection(self, name: str, dimension: int, embedding_model: str) -> None:
+        with self._lock:
+            self.client.create_collection(
+                name,
+                vectors_config={DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)},
+                sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
+                metadata={"embedding_model": embedding_model, "dimension": dimension},
+            )
+
+    def collection_info(self, name: str) -> dict[str, Any]:
+        info = self._read(self.client.get_collection, name)
+        return dict(info.config.metadata or {})
+
+    def upsert(self, collection: str, chunks: list[Chunk], dense: list[list[float]],
+               sparse: list[SparseVector], batch: int = 128) -> None:
+        """Write chunks in batches; the lock is taken per batch so readers are not starved."""
+        for start in range(0, len(chunks), batch):
+            points = [
+                models.PointStruct(
+                    id=point_id(c.guideline_id, c.version, c.index),
+                    vector={DENSE: d, SPARSE: models.SparseVector(indices=s.indices, values=s.values)},
+                    payload=c.payload(),
+                )
+                for c, d, s in zip(chunks[start:start + batch], dense[start:start + batch],
+                                   sparse[start:start + batch], strict=True)
+            ]
+            with self._lock:
+                self.client.upsert(collection, points=points, wait=True)
+
+    def delete_guideline(self, collection: str, guideline_id: str, version: str | None = None) -> None:
+        must = [models.FieldCondition(key="guideline_id", match=models.MatchValue(value=guideline_id))]
+        if version is not None:
+            must.append(models.FieldCondition(key="version", match=models.MatchValue(value=version)))
+        with self._lock:
+            self.client.delete(collection, points_selector=models.FilterSelector(
+                filter=models.Filter(must=must)), wait=True)
+
+    def swap_alias(self, collection: str) -> str | None:
+        """Point the alias at `collection` in one operation; returns the previous target."""
+        with self._lock:
+            previous = self.live_collection()
+            ops: list[Any] = []
+            if previous:
+                ops.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=self.alias)))
+            ops.append(models.CreateAliasOperation(create_alias=models.CreateAlias(
+                collection_name=collection, alias_name=self.alias)))
+            self.client.update_collection_aliases(change_aliases_operations=ops)
+            return previous
+
+    def drop(self, collection: str) -> None:
+        with self._lock:
+            self.client.delete_collection(collection)
+
+    def count(self, collection: str | None = None) -> int:
+        name = collection or self.alias
+        try:
+            return self._read(self.client.count, name, exact=True).count
+        except Exception:
+            return 0
+
+    def hybrid_search(self, collection: str, dense: list[float], sparse: SparseVector,
+                      prefetch_k: int, limit: int) -> list[models.ScoredPoint]:
+        """Dense and sparse prefetch fused by RRF in one query, dense vectors returned for grading."""
+        sparse_vector = models.SparseVector(indices=sparse.indices, values=sparse.values)
+        return self._read(
+            self.client.query_points, collection,
+            prefetch=[models.Prefetch(query=dense, using=DENSE, limit=prefetch_k),
+                      models.Prefetch(query=sparse_vector, using=SPARSE, limit=prefetch_k)],
+            query=models.FusionQuery(fusion=models.Fusion.RRF),
+            limit=limit, with_payload=True, with_vectors=[DENSE],
+        ).points
+
+    def scroll_payloads(self, collection: str, fields: list[str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        offset = None
+        while True:
+            points, offset = self._read(self.client.scroll, collection, limit=1024, offset=offset,
+                                        with_payload=fields, with_vectors=False)
+            out.extend(p.payload or {} for p in points)
+            if offset is None:
+                return out

@@ -1,0 +1,322 @@
+"""The guideline library service: ingest, version, retire, restore, delete, rebuild, roll back.
+
+Ordering keeps a crash harmless: the original is saved first, parsing and embedding happen before
+anything is written to the index, new chunks are written before the registry makes them active,
+and old chunks are deleted last. Retrieval serves only registry-active versions, and `recover()`
+at start-up clears whatever an interrupted run left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pipelines.embeddings import BM25SparseEmbeddings, embedding_dimension
+from pipelines.index import Index, new_collection_name
+from pipelines.ingest import chunk_sections, library_files
+from pipelines.models import Chunk, ParsedDocument
+from pipelines.parsing import ParserPool
+from pipelines.store import Store
+from pipelines.validate import IngestError
+
+Progress = Callable[[float, str], None]
+
+
+def no_progress(fraction: float, message: str) -> None:  # noqa: ARG001
+    return None
+
+
+@dataclass
+class IngestReport:
+    file_name: str
+    status: str  # added | replaced | unchanged | failed
+    title: str = ""
+    guideline_id: str = ""
+    version: str = ""
+    chunks: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Library:
+    """Everything that changes what the index serves goes through here."""
+
+    def __init__(self, settings: Any, store: Store, index: Index, embeddings: Any,
+                 parser: ParserPool) -> None:
+        self.settings = settings
+        self.store = store
+        self.index = index
+        self.embeddings = embeddings
+        self.sparse = BM25SparseEmbeddings()
+        self.parser = parser
+        self._active: set[tuple[str, str]] | None = None
+        self._active_at = 0.0
+
+    # What is served ----------------------------------------------------------------------
+    def active_versions(self, max_age_s: float = 5.0) -> set[tuple[str, str]]:
+        if self._active is None or time.monotonic() - self._active_at > max_age_s:
+            self._active = self.store.active_versions()
+            self._active_at = time.monotonic()
+        return self._active
+
+    def _changed(self) -> None:
+        self._active = None
+
+    def ensure_live(self) -> str:
+        """The live collection, creating an empty one behind the alias if there is none."""
+        live = self.index.live_collection()
+        if live:
+            return live
+        name = new_collection_name()
+        self.index.create_collection(name, embedding_dimension(self.embeddings), self.embedding_name)
+        self.store.add_build(name, self.embedding_name, "live", "system")
+        self.index.swap_alias(name)
+        return name
+
+    @property
+    def embedding_name(self) -> str:
+        return getattr(self.embeddings, "name", None) or self.settings.embedding_model
+
+    def embedding_mismatch(self) -> str | None:
+        """A message when the live index was built with another embedding model."""
+        live = self.index.live_collection()
+        if not live:
+            return None
+        built_with = self.index.collection_info(live).get("embedding_model")
+        if built_with and built_with != self.embedding_name:
+            return (f"The live index was built with {built_with!r} but the app is configured for "
+                    f"{self.embedding_name!r}: rebuild the index (Admin › Rebuild, or "
+                    "`python -m pipelines reindex`) before answering questions.")
+        return None
+
+    # Ingest --------------------------------------------------------------------------------
+    def parse(self, path: Path, display_name: str | None = None,
+              overrides: dict[str, Any] | None = None) -> tuple[ParsedDocument, list[Chunk]]:
+        doc = self.parser.parse(path, display_name=display_name, overrides=overrides)
+        return doc, chunk_sections(doc, self.settings.chunk_target_chars, self.settings.chunk_max_chars)
+
+    def ingest_file(self, path: Path, *, actor: str = "system", display_name: str | None = None,
+                    overrides: dict[str, Any] | None = None, progress: Progress = no_progress) -> IngestReport:
+        """Ingest one file into the live index; never raises for a bad file."""
+        name = display_name or path.name
+        started = time.perf_counter()
+        try:
+            report = self._ingest(path, name, actor, overrides, progress)
+        except IngestError as exc:
+            report = IngestReport(name, "failed", reason=exc.reason)
+        except OSError as exc:
+            report = IngestReport(name, "failed", reason=f"the file could not be read ({exc.strerror or exc}).")
+        report.seconds = time.perf_counter() - started
+        outcome = "ok" if report.status != "failed" else "failed"
+        self.store.log(actor, "ingest", name, outcome, report.reason or report.status)
+        return report
+
+    def _ingest(self, path: Path, name: str, actor: str, overrides: dict[str, Any] | None,
+                progress: Progress) -> IngestReport:
+        progress(0.05, f"Checking {name}")
+        digest = file_sha256(path)
+        same = self.store.find_by_hash(digest)
+        if same and not overrides:
+            return IngestReport(name, "unchanged", same["title"], same["guideline_id"], same["version"],
+                                same["chunk_count"])
+        progress(0.15, f"Parsing {name}")
+        doc, chunks = self.parse(path, name, overrides)
+        meta = doc.meta
+        clash = self.store.find_guideline(meta.guideline_id, meta.version)
+        if clash and clash["file_hash"] != digest and clash["status"] != "failed":
+            raise IngestError(name, f"version {meta.version} of '{meta.title}' already exists with "
+                                    "different content; give this file a new version number.")
+        progress(0.4, f"Embedding {len(chunks)} passages")
+        dense, sparse = self.embed(chunks)
+        original = self._keep_original(path, digest)
+        previous = self.store.find_guideline(meta.guideline_id, status="active")
+        live = self.ensure_live()
+        row_id = self.store.add_guideline(
+            guideline_id=meta.guideline_id, version=meta.version, title=meta.title,
+            publisher=meta.publisher, specialty=meta.specialty, source_url=meta.source_url,
+            last_reviewed=meta.last_reviewed, status="pending", file_hash=digest, file_name=name,
+            file_type=doc.file_type, original_path=str(original), chunk_count=len(chunks),
+            pages=doc.pages, sections=[" › ".join(s.path[1:]) for s in doc.sections], created_by=actor)
+        progress(0.8, "Writing to the index")
+        self.index.upsert(live, chunks, dense, sparse)
+        self.store.activate(row_id, meta.guideline_id)
+        self._changed()
+        if previous and previous["version"] != meta.version:
+            self.index.delete_guideline(live, meta.guideline_id, previous["version"])
+        progress(1.0, f"Published {meta.title}")
+        status = "replaced" if previous else "added"
+        return IngestReport(name, status, meta.title, meta.guideline_id, meta.version, len(chunks),
+                            warnings=list(doc.warnings))
+
+    def embed(self, chunks: list[Chunk]) -> tuple[list[list[float]], list[Any]]:
+        texts = [c.embed_text for c in chunks]
+        return self.embeddings.embed_documents(texts), self.sparse.embed_documents(texts)
+
+    def _keep_original(self, path: Path, digest: str) -> Path:
+        folder = self.settings.originals_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{digest}{path.suffix.lower()}"
+        if not target.exists():
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+            os.close(fd)
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+        return target
+
+    def ingest_folder(self, folder: Path, *, actor: str = "system",
+                      progress: Progress = no_progress) -> list[IngestReport]:
+        files = library_files(folder)
+        reports = []
+        for i, path in enumerate(files):
+            progress(i / max(len(files), 1), f"Indexing {path.name} ({i + 1}/{len(files)})")
+            reports.append(self.ingest_file(path, actor=actor))
+        progress(1.0, f"Indexed {len(files)} files")
+        return reports
+
+    def seed_if_empty(self, progress: Progress = no_progress) -> list[IngestReport]:
+        """First run: index the bundled library when nothing is registered yet."""
+        if self.store.guideline_rows():
+            if not self.index.live_collection():
+                self.rebuild(progress=progress, actor="system")
+            return []
+        self.ensure_live()
+        return self.ingest_folder(self.settings.library_dir, progress=progress)
+
+    # Lifecycle -----------------------------------------------------------------------------
+    def retire(self, row_id: int, actor: str) -> None:
+        row = self._row(row_id)
+        self.store.set_status(row_id, "retired")
+        self._changed()
+        live = self.index.live_collection()
+        if live:
+            self.index.delete_guideline(live, row["guideline_id"], row["version"])
+        self.store.log(actor, "retire", f"{row['title']} v{row['version']}")
+
+    def restore(self, row_id: int, actor: str, progress: Progress = no_progress) -> None:
+        """Make a retired or superseded version the served one again, from its original."""
+        row = self._row(row_id)
+        doc, chunks = self.parse(Path(row["original_path"]), row["file_name"], self._overrides(row))
+        dense, sparse = self.embed(chunks)
+        previous = self.store.find_guideline(row["guideline_id"], status="active")
+        live = self.ensure_live()
+        self.index.upsert(live, chunks, dense, sparse)
+        self.store.activate(row_id, row["guideline_id"])
+        self._changed()
+        if previous and previous["id"] != row_id:
+            self.index.delete_guideline(live, row["guideline_id"], previous["version"])
+        self.store.log(actor, "restore", f"{row['title']} v{row['version']}")
+        progress(1.0, "Restored")
+
+    def delete(self, row_id: int, actor: str) -> None:
+        row = self._row(row_id)
+        live = self.index.live_collection()
+        if live:
+            self.index.delete_guideline(live, row["guideline_id"], row["version"])
+        self.store.delete_guideline_row(row_id)
+        self._changed()
+        self.store.log(actor, "delete", f"{row['title']} v{row['version']}")
+
+    def _row(self, row_id: int) -> dict[str, Any]:
+        row = next((r for r in self.store.guideline_rows() if r["id"] == row_id), None)
+        if row is None:
+            raise KeyError(f"No guideline with id {row_id}")
+        return row
+
+    @staticmethod
+    def _overrides(row: dict[str, Any]) -> dict[str, Any]:
+        keys = ("title", "publisher", "source_url", "last_reviewed", "specialty", "version")
+        return {k: row[k] for k in keys if row.get(k)}
+
+    # Recovery, rebuild and rollback -------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """Clear what an interrupted ingest or rebuild left behind; returns what was done."""
+        done = []
+        live = self.index.live_collection()
+        for row in self.store.guideline_rows("pending"):
+            if live:
+                self.index.delete_guideline(live, row["guideline_id"], row["version"])
+            self.store.set_status(row["id"], "failed")
+            done.append(f"discarded half-ingested {row['title']} v{row['version']}")
+        known = {b["collection"]: b["status"] for b in self.store.build_rows()}
+        for name in self.index.collections():
+            if name == live or name == self.settings.queries_collection:
+                continue
+            if known.get(name) in ("building", None, "failed", "rejected"):
+                self.index.drop(name)
+                if name in known:
+                    self.store.update_build(name, status="failed")
+                done.append(f"dropped unfinished collection {name}")
+        self._changed()
+        return done
+
+    def rebuild(self, *, actor: str, progress: Progress = no_progress,
+                evaluate: Callable[[str], dict[str, float]] | None = None,
+                force: bool = False, min_drop: float = 0.0) -> dict[str, Any]:
+        """Build a new collection from the stored originals, evaluate it, swap the alias if it
+        did not get worse (or `force`), keep the previous collection for rollback."""
+        name = new_collection_name()
+        self.index.create_collection(name, embedding_dimension(self.embeddings), self.embedding_name)
+        self.store.add_build(name, self.embedding_name, "building", actor)
+        rows = self.store.guideline_rows("active")
+        total = 0
+        for i, row in enumerate(rows):
+            progress(0.9 * i / max(len(rows), 1), f"Re-indexing {row['title']} ({i + 1}/{len(rows)})")
+            _, chunks = self.parse(Path(row["original_path"]), row["file_name"], self._overrides(row))
+            dense, sparse = self.embed(chunks)
+            self.index.upsert(name, chunks, dense, sparse)
+            total += len(chunks)
+        self.store.update_build(name, chunk_count=total)
+        report: dict[str, Any] = {"collection": name, "chunks": total, "swapped": False}
+        live = self.index.live_collection()
+        if evaluate is not None and live:
+            progress(0.92, "Evaluating the new index against the gold set")
+            report["new"], report["live"] = evaluate(name), evaluate(live)
+            self.store.update_build(name, evaluation=report["new"])
+            dropped = report["new"].get("hit@5", 0) < report["live"].get("hit@5", 0) - min_drop
+            if dropped and not force:
+                self.index.drop(name)
+                self.store.update_build(name, status="rejected")
+                self.store.log(actor, "rebuild", name, "rejected", "hit@5 dropped")
+                progress(1.0, "Not swapped: quality dropped")
+                return report
+            if dropped:
+                self.store.log(actor, "rebuild-override", name, "ok", "swapped despite a drop")
+        self._swap(name, actor)
+        report["swapped"] = True
+        progress(1.0, "Swapped: the new index is live")
+        return report
+
+    def _swap(self, name: str, actor: str) -> None:
+        previous = self.index.swap_alias(name)
+        for build in self.store.build_rows():
+            if build["status"] == "previous" and build["collection"] not in (name, previous):
+                if build["collection"] in self.index.collections():
+                    self.index.drop(build["collection"])
+                self.store.update_build(build["collection"], status="retired")
+        if previous:
+            self.store.update_build(previous, status="previous")
+        self.store.update_build(name, status="live")
+        self.store.log(actor, "swap-alias", name, "ok", f"previous: {previous}")
+
+    def rollback(self, actor: str) -> str:
+        """Put the previous collection back behind the alias in one step."""
+        previous = next((b["collection"] for b in self.store.build_rows() if b["status"] == "previous"), None)
+        if not previous or previous not in self.index.collections():
+            raise RuntimeError("There is no previous index to roll back to.")
+        self._swap(previous, actor)
+        return previous

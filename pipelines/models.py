@@ -1,0 +1,201 @@
+"""Typed values that cross module boundaries: guidelines, chunks, citations, answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Level = Literal["high", "moderate", "low", "insufficient"]
+
+LEVEL_LABELS: dict[str, str] = {
+    "high": "Guideline-aligned · High confidence",
+    "moderate": "Guideline-aligned · Moderate confidence",
+    "low": "Limited evidence · Low confidence",
+    "insufficient": "No guidance found",
+}
+
+
+@dataclass(frozen=True)
+class GuidelineMeta:
+    """What a clinical lead says about a guideline document."""
+
+    title: str
+    publisher: str = "Unknown publisher"
+    source_url: str = ""
+    last_reviewed: str = ""
+    specialty: str = "General"
+    version: str = "1"
+
+    @property
+    def guideline_id(self) -> str:
+        """Stable identity across versions: the slug of the title."""
+        return slugify(self.title)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of text under one heading path, on one page."""
+
+    path: tuple[str, ...]
+    text: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    meta: GuidelineMeta
+    sections: list[Section]
+    pages: int | None
+    file_type: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrievable passage with everything a citation needs."""
+
+    guideline_id: str
+    version: str
+    index: int
+    text: str
+    section: str
+    page: int | None
+    meta: GuidelineMeta
+
+    @property
+    def embed_text(self) -> str:
+        """Title and section go into what is embedded so short questions find the document."""
+        return f"{self.meta.title} › {self.section}\n{self.text}"
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "guideline_id": self.guideline_id,
+            "version": self.version,
+            "chunk": self.index,
+            "text": self.text,
+            "section": self.section,
+            "page": self.page,
+            **asdict(self.meta),
+        }
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its scores (dense cosine kept for grading)."""
+
+    id: str
+    text: str
+    title: str
+    publisher: str
+    section: str
+    page: int | None
+    url: str
+    last_reviewed: str
+    specialty: str
+    guideline_id: str
+    version: str
+    similarity: float
+    rank: int = 0
+
+    @classmethod
+    def from_payload(cls, point_id: str, payload: dict[str, Any], similarity: float) -> Passage:
+        return cls(
+            id=str(point_id),
+            text=payload.get("text", ""),
+            title=payload.get("title", ""),
+            publisher=payload.get("publisher", ""),
+            section=payload.get("section", ""),
+            page=payload.get("page"),
+            url=payload.get("source_url", ""),
+            last_reviewed=payload.get("last_reviewed", ""),
+            specialty=payload.get("specialty", ""),
+            guideline_id=payload.get("guideline_id", ""),
+            version=str(payload.get("version", "")),
+            similarity=float(similarity),
+        )
+
+
+@dataclass
+class Citation:
+    n: int
+    title: str
+    publisher: str
+    section: str
+    page: int | None
+    url: str
+    last_reviewed: str
+    score: float
+    text: str
+    guideline_id: str = ""
+    version: str = ""
+
+    @classmethod
+    def from_passage(cls, n: int, p: Passage) -> Citation:
+        return cls(n, p.title, p.publisher, p.section, p.page, p.url, p.last_reviewed,
+                   round(p.similarity, 4), p.text, p.guideline_id, p.version)
+
+
+@dataclass
+class Confidence:
+    level: Level
+    reasons: list[str]
+
+    @property
+    def label(self) -> str:
+        return LEVEL_LABELS[self.level]
+
+
+@dataclass
+class RedFlag:
+    name: str
+    message: str
+
+
+@dataclass
+class Answer:
+    """Everything the UI and the CLI show for one question."""
+
+    question: str
+    answer: str
+    confidence: Confidence
+    citations: list[Citation]
+    sources: list[Passage]
+    mode: str
+    timings_ms: dict[str, float]
+    index_version: str
+    redacted: list[str] = field(default_factory=list)
+    red_flags: list[RedFlag] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    nearest_guidelines: list[str] = field(default_factory=list)
+    search_query: str = ""
+
+    @property
+    def abstained(self) -> bool:
+        return self.confidence.level == "insufficient"
+
+    def to_json(self) -> dict[str, Any]:
+        """The `ask --json` contract of DESIGN.md, plus the safety fields."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "confidence": {"level": self.confidence.level, "label": self.confidence.label,
+                           "reasons": self.confidence.reasons},
+            "citations": [{k: v for k, v in asdict(c).items()
+                           if k not in ("guideline_id", "version")} for c in self.citations],
+            "sources": [{"rank": p.rank, "title": p.title, "section": p.section, "page": p.page,
+                         "score": round(p.similarity, 4), "publisher": p.publisher,
+                         "url": p.url} for p in self.sources],
+            "mode": self.mode,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "index_version": self.index_version,
+            "redacted": self.redacted,
+            "red_flags": [asdict(f) for f in self.red_flags],
+            "notices": self.notices,
+            "nearest_guidelines": self.nearest_guidelines,
+        }
+
+
+def slugify(text: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "untitled"

