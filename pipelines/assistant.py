@@ -75,8 +75,7 @@ class Assistant:
         store = Store(settings.db_url)
         index = Index.open(settings)
         embeddings = make_embeddings(settings)
-        limits = Limits(settings.max_upload_mb * 1_000_000, settings.max_zip_ratio,
-                        settings.max_unzipped_mb * 1_000_000)
+        limits = Limits.from_settings(settings)
         parser = ParserPool(limits, timeout_s=settings.parse_timeout_s,
                             memory_mb=settings.parse_memory_mb, max_pages=settings.max_pages)
         library = Library(settings, store, index, embeddings, parser)

@@ -96,10 +96,13 @@ class Settings(BaseSettings):
     top_k: int = 6
     prefetch_k: int = 40
     per_guideline_cap: int = 3
+    # Calibrated on data/eval/questions.jsonl (see README "Confidence levels")
     high_similarity: float = 0.55
     moderate_similarity: float = 0.45
-    low_similarity: float = 0.33
-    min_term_coverage: float = 0.5
+    low_similarity: float = 0.23
+    min_term_coverage: float = 0.26
+    gate_similarity: float = 0.52
+    gate_coverage: float = 0.45
 
     # Chat and records
     review_interval_days: int = 3 * 365

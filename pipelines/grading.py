@@ -13,13 +13,15 @@ from pipelines.text import terms
 class Thresholds:
     high_similarity: float = 0.55
     moderate_similarity: float = 0.45
-    low_similarity: float = 0.33
-    min_term_coverage: float = 0.5
+    low_similarity: float = 0.23
+    min_term_coverage: float = 0.26
+    gate_similarity: float = 0.52
+    gate_coverage: float = 0.45
 
     @classmethod
     def from_settings(cls, settings: object) -> Thresholds:
-        return cls(settings.high_similarity, settings.moderate_similarity,  # type: ignore[attr-defined]
-                   settings.low_similarity, settings.min_term_coverage)  # type: ignore[attr-defined]
+        names = [f for f in cls.__dataclass_fields__]
+        return cls(**{n: getattr(settings, n) for n in names})
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ def grade(evidence: Evidence, t: Thresholds) -> Confidence:
         reasons.append("Not found in the passages: " + ", ".join(evidence.missing_terms[:6]))
     if evidence.support is not None:
         reasons.append(f"{evidence.support:.0%} of the answer's sentences are supported by the passages")
-    if evidence.top_similarity < t.low_similarity or evidence.coverage < t.min_term_coverage:
+    weak = evidence.top_similarity < t.gate_similarity and evidence.coverage < t.gate_coverage
+    if evidence.top_similarity < t.low_similarity or evidence.coverage < t.min_term_coverage or weak:
         return Confidence("insufficient", ["The library has no passage that answers this well.", *reasons])
     level = "low"
     if evidence.top_similarity >= t.moderate_similarity and evidence.coverage >= 0.65:

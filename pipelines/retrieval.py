@@ -54,10 +54,11 @@ class Vocabulary:
 
     def correct(self, term: str) -> str | None:
         """The library's spelling of an unknown term (edit-close), or None if it has none."""
-        if term in self.df or len(term) < 5 or term.isdigit():
+        if term in self.df or len(term) < 6 or not term.isalpha():
             return term if term in self.df else None
         if term not in self._fixes:
-            match = difflib.get_close_matches(term, self._long_terms, n=1, cutoff=0.8)
+            options = [t for t in self._long_terms if t[0] == term[0]]
+            match = difflib.get_close_matches(term, options, n=1, cutoff=0.85)
             self._fixes[term] = match[0] if match else None
         return self._fixes[term]
 

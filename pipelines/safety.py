@@ -109,8 +109,13 @@ class Scrubber:
         return re.sub(r"(\[name\]\s*)+", "[name] ", text).strip()
 
     def _is_eponym(self, span: str) -> bool:
-        words = [w.lower().strip("'s") for w in re.findall(r"[A-Za-z']+", span)]
-        return all(w in EPONYMS or self.known_term(w) for w in words) if words else True
+        """Not a name: lower-case words (spaCy's small model tags terse clinical text as PERSON)
+        or words that are all medical eponyms or terms the guideline library uses."""
+        raw = re.findall(r"[A-Za-z]+", re.sub(r"'s\b", "", span))
+        if not raw or any(not w[0].isupper() or w.isupper() for w in raw):
+            return True
+        words = [w.lower() for w in raw]
+        return all(w in EPONYMS or self.known_term(w) for w in words)
 
     def _people(self, text: str) -> list:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,11 @@ class Limits:
     max_bytes: int
     max_zip_ratio: float
     max_unzipped_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Limits:
+        return cls(settings.max_upload_mb * 1_000_000, settings.max_zip_ratio,
+                   settings.max_unzipped_mb * 1_000_000)
 
 
 def sniff(head: bytes) -> str:

@@ -135,16 +135,51 @@ def latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
+MINOR_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to",
+               "with", "from", "vs"}
+BULLET_INDENT = 2.0  # mm; kept small so a subheading and the first bullet line share a text box
+TOP_MARGIN = 25.0    # mm; unstructured calls text centred in the top 7% of a page a Header
+BOTTOM_MARGIN = 25.0  # mm; ... and text centred in the bottom 7% a Footer (only the footer is)
+
+
+def title_case(text: str) -> str:
+    """'Safety netting and follow-up' -> 'Safety Netting and Follow-up'."""
+    words = text.split(" ")
+    out = []
+    for i, word in enumerate(words):
+        if i and word.lower() in MINOR_WORDS:
+            out.append(word.lower())
+            continue
+        for j, ch in enumerate(word):
+            if ch.isalpha():
+                word = word[:j] + ch.upper() + word[j + 1:]
+                break
+        out.append(word)
+    return " ".join(out)
+
+
 def build_pdf(meta: dict[str, str], blocks: list[tuple[str, object]], out: Path) -> None:
+    """A4 PDF in Helvetica, laid out so unstructured's fast (text-only) PDF strategy recovers it.
+
+    That strategy sees no fonts or sizes: it calls a text box a Title only by its wording (no
+    verb, or mostly capitalised words) and gives every Title the same depth. So:
+    - `##` headings are set in title case, which makes each one a Title even when it contains
+      a verb-like word ("Safety Netting and Follow-up");
+    - `###` subheadings end with a colon and sit directly on the first line of their block,
+      so pdfminer puts them in the same text box ("Drug review: Review all medicines ...")
+      and they stay inside their `##` section instead of replacing it as a flat heading;
+    - headings are kept with the next lines on one page, and the margins keep body text out of
+      the zones unstructured treats as page header and footer.
+    """
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
     from pypdf import PdfReader, PdfWriter
 
     class GuidePDF(FPDF):
         def footer(self) -> None:
-            self.set_y(-12)
+            self.set_y(-15)
             self.set_font("Helvetica", size=8)
-            self.cell(0, 6, f"Guidelight demonstration summary - page {self.page_no()}", align="C")
+            self.cell(0, 5, f"Guidelight demonstration summary - page {self.page_no()}", align="C")
 
     created = fixed_date(meta)
     pdf = GuidePDF(format="A4")
@@ -152,40 +187,47 @@ def build_pdf(meta: dict[str, str], blocks: list[tuple[str, object]], out: Path)
     pdf.set_title(latin1(meta["title"]))
     pdf.set_author(latin1(meta["publisher"]))
     pdf.set_creator("Guidelight scripts/build_library_formats.py")
-    pdf.set_margins(20, 18, 20)
-    pdf.set_auto_page_break(True, margin=18)
+    pdf.set_margins(20, TOP_MARGIN, 20)
+    pdf.set_auto_page_break(True, margin=BOTTOM_MARGIN)
     pdf.add_page()
     width = pdf.epw
     nl = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
+    def keep_with_next(height: float) -> None:
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+
     for kind, value in blocks:
+        text = latin1(str(value)) if kind != "ul" else ""
         if kind == "h1":
             pdf.set_font("Helvetica", "B", 18)
-            pdf.multi_cell(width, 9, latin1(str(value)), align="L", **nl)
+            pdf.multi_cell(width, 9, text, align="L", **nl)
             pdf.ln(3)
         elif kind == "quote":
             pdf.set_font("Helvetica", "I", 10)
-            pdf.multi_cell(width, 5, latin1(str(value)), align="L", **nl)
+            pdf.multi_cell(width, 5, text, align="L", **nl)
             pdf.ln(3)
         elif kind == "h2":
             pdf.ln(3)
+            keep_with_next(7 + 2 + 6 + 3 * 5.5)
             pdf.set_font("Helvetica", "B", 14)
-            pdf.multi_cell(width, 7, latin1(str(value)), align="L", **nl)
+            pdf.multi_cell(width, 7, title_case(text), align="L", **nl)
             pdf.ln(2)
         elif kind == "h3":
             pdf.ln(1)
+            keep_with_next(5.5 + 3 * 5.5)
             pdf.set_font("Helvetica", "B", 12)
-            pdf.multi_cell(width, 6, latin1(str(value)), align="L", **nl)
-            pdf.ln(1.5)
+            label = text if text.endswith(":") else f"{text}:"
+            pdf.multi_cell(width, 5.5, label, align="L", **nl)  # no gap: joins the next block
         elif kind == "p":
             pdf.set_font("Helvetica", size=11)
-            pdf.multi_cell(width, 5.5, latin1(str(value)), align="L", **nl)
+            pdf.multi_cell(width, 5.5, text, align="L", **nl)
             pdf.ln(2)
         elif kind == "ul":
             pdf.set_font("Helvetica", size=11)
             for item in value:  # type: ignore[union-attr]
-                pdf.set_x(pdf.l_margin + 4)
-                pdf.multi_cell(width - 4, 5.5, latin1(f"- {item}"), align="L", **nl)
+                pdf.set_x(pdf.l_margin + BULLET_INDENT)
+                pdf.multi_cell(width - BULLET_INDENT, 5.5, latin1(f"- {item}"), align="L", **nl)
                 pdf.ln(1)
             pdf.ln(1.5)
 
