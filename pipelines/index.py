@@ -54,6 +54,15 @@ def _connect(settings: Settings) -> QdrantClient:
         raise
 
 
+def close_client(settings: Settings) -> None:
+    """Close this process's client for these settings, releasing the folder lock."""
+    key = settings.qdrant_url or str(settings.index_path.resolve())
+    with _clients_lock:
+        entry = _clients.pop(key, None)
+    if entry is not None:
+        entry[0].close()
+
+
 def close_clients() -> None:
     """Close every client this process opened (tests and CLI exit)."""
     with _clients_lock:

@@ -150,7 +150,7 @@ class Library:
             guideline_id=meta.guideline_id, version=meta.version, title=meta.title,
             publisher=meta.publisher, specialty=meta.specialty, source_url=meta.source_url,
             last_reviewed=meta.last_reviewed, status="pending", file_hash=digest, file_name=name,
-            file_type=doc.file_type, original_path=str(original), chunk_count=len(chunks),
+            file_type=doc.file_type, original_path=original.name, chunk_count=len(chunks),
             pages=doc.pages, sections=[" › ".join(s.path[1:]) for s in doc.sections], created_by=actor)
         progress(0.8, "Writing to the index")
         self.index.upsert(live, chunks, dense, sparse)
@@ -166,6 +166,10 @@ class Library:
     def embed(self, chunks: list[Chunk]) -> tuple[list[list[float]], list[Any]]:
         texts = [c.embed_text for c in chunks]
         return self.embeddings.embed_documents(texts), self.sparse.embed_documents(texts)
+
+    def original_of(self, row: dict[str, Any]) -> Path:
+        """The stored original of a registry row (kept under the data folder, by content hash)."""
+        return self.settings.originals_dir / Path(row["original_path"]).name
 
     def _keep_original(self, path: Path, digest: str) -> Path:
         folder = self.settings.originals_dir
@@ -210,7 +214,7 @@ class Library:
     def restore(self, row_id: int, actor: str, progress: Progress = no_progress) -> None:
         """Make a retired or superseded version the served one again, from its original."""
         row = self._row(row_id)
-        doc, chunks = self.parse(Path(row["original_path"]), row["file_name"], self._overrides(row))
+        doc, chunks = self.parse(self.original_of(row), row["file_name"], self._overrides(row))
         dense, sparse = self.embed(chunks)
         previous = self.store.find_guideline(row["guideline_id"], status="active")
         live = self.ensure_live()
@@ -276,7 +280,7 @@ class Library:
         total = 0
         for i, row in enumerate(rows):
             progress(0.9 * i / max(len(rows), 1), f"Re-indexing {row['title']} ({i + 1}/{len(rows)})")
-            _, chunks = self.parse(Path(row["original_path"]), row["file_name"], self._overrides(row))
+            _, chunks = self.parse(self.original_of(row), row["file_name"], self._overrides(row))
             dense, sparse = self.embed(chunks)
             self.index.upsert(name, chunks, dense, sparse)
             total += len(chunks)

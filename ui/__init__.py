@@ -1,0 +1,1 @@
+"""The only Streamlit-aware helpers: cached resources, rendering and session state."""
