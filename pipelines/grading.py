@@ -6,7 +6,33 @@ from dataclasses import dataclass
 
 from pipelines.models import Confidence, Passage
 from pipelines.retrieval import Vocabulary
-from pipelines.text import terms
+import re
+
+from pipelines.text import ABBREVIATIONS, stem, terms, words
+
+# Words clinicians type around a question that say nothing about its topic: counting them as
+# "missing" would make a well-answered vignette look uncovered.
+QUESTION_FILLER = frozenset(stem(w) for w in """
+what whats next now first line lines man men woman women male female old year years month months
+week weeks day days hour hours minute minutes min mins sec secs need needs can't cant won't should
+tell please advice best option options approach someone person patient pt pts yo yrs wks ago since
+""".split())
+_NUMERIC = re.compile(r"^[\d.,/:%+-]+$|^\d+(yo|y|yr|yrs|m|f|mo|wk|wks|d|h|hr|hrs|min|mins|s|sec|kg|mg|g|ml|l|mmhg|mmol)$")
+
+
+def informative(term: str) -> bool:
+    """Whether a question term says something about the topic (not a number, age or filler)."""
+    return not _NUMERIC.match(term) and term not in QUESTION_FILLER
+
+
+def _covered(term: str, present: set[str]) -> bool:
+    if term in present:
+        return True
+    if "-" in term:  # "curb-65" is covered by "curb65"; "open-angle" by "open" and "angle"
+        parts = [p for p in term.split("-") if p]
+        return "".join(parts) in present or all(stem(p) in present for p in parts)
+    expansion = ABBREVIATIONS.get(term)
+    return bool(expansion) and any(stem(w) in present for w in words(expansion))
 
 
 @dataclass(frozen=True)
@@ -50,14 +76,16 @@ def measure(question: str, passages: list[Passage], vocab: Vocabulary, support: 
     top_similarity = max(p.similarity for p in top)
     lead = passages[0].guideline_id
     agreement = sum(1 for p in passages[:5] if p.guideline_id == lead)
-    wanted = question_terms(question, vocab)
+    wanted = [t for t in question_terms(question, vocab) if informative(t)]
+    compounds = [t.split("-") for t in wanted if "-" in t]
+    wanted = [t for t in wanted if not any(t in parts or t == "".join(parts) for parts in compounds)]
     present = set()
     for p in top:
         present.update(terms(f"{p.title} {p.section} {p.text}", expand=False))
     weights = {t: vocab.idf(t) for t in wanted}
     total = sum(weights.values()) or 1.0
-    covered = sum(w for t, w in weights.items() if t in present)
-    missing = tuple(t for t in wanted if t not in present)
+    covered = sum(w for t, w in weights.items() if _covered(t, present))
+    missing = tuple(t for t in wanted if not _covered(t, present))
     return Evidence(top_similarity, agreement, covered / total if wanted else 0.0, missing, support)
 
 

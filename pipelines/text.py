@@ -47,6 +47,8 @@ ABBREVIATIONS: dict[str, str] = {
     "fhx": "family history", "ix": "investigations", "r/o": "exclude", "2ww": "urgent suspected cancer referral",
     "aom": "acute otitis media", "vzv": "shingles herpes zoster", "hz": "herpes zoster shingles",
     "rsv": "bronchiolitis respiratory syncytial virus", "ed": "emergency department",
+    "sats": "oxygen saturation spo2", "sat": "oxygen saturation spo2", "temp": "temperature", "loc": "loss of consciousness",
+    "rr": "respiratory rate", "anticoag": "anticoagulation anticoagulant", "ogd": "endoscopy",
 }
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
@@ -75,7 +77,10 @@ def words(text: str) -> list[str]:
     for tok in _TOKEN.findall(text.lower()):
         out.append(tok)
         if "-" in tok:
-            out.extend(p for p in tok.split("-") if p)
+            parts = [p for p in tok.split("-") if p]
+            out.extend(parts)
+            if len(parts) == 2 and parts[1].isdigit():  # "CURB-65" is also written "CURB65"
+                out.append(parts[0] + parts[1])
     return out
 
 
