@@ -1,4 +1,4 @@
-"""Command line: python -m pipelines ingest|status|ask|eval|reindex|rollback|related|bench."""
+"""Command line: python -m pipelines ingest|status|ask|eval|reindex|rollback|hash-password|related|bench."""
 
 from __future__ import annotations
 
@@ -130,6 +130,32 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main(args)
 
 
+def read_new_password(stdin: bool) -> str:
+    """The password from a prompt (typed twice, not echoed) or from the first line of stdin."""
+    if stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("New admin password: ")
+    if first != getpass.getpass("Repeat it: "):
+        raise SystemExit("error: the two passwords differ")
+    return first
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    from pipelines.auth import hash_password
+
+    try:
+        hashed = hash_password(read_new_password(args.stdin))
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    print(hashed)
+    sys.stderr.write("Set this as GUIDELIGHT_ADMIN_PASSWORD_HASH (environment or .env) or as "
+                     "admin_password_hash in .streamlit/secrets.toml, then restart the app.\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -156,12 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rollback", help="put the previous index back live")
     p.add_argument("--actor", default="cli")
     p.set_defaults(func=cmd_rollback)
+    p = sub.add_parser("hash-password", help="make the argon2 hash for the admin password")
+    p.add_argument("--stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_hash_password)
     p = sub.add_parser("related", help="related past questions for a question")
     p.add_argument("question")
     p.set_defaults(func=cmd_related)
     p = sub.add_parser("bench", help="latency and throughput benchmark (prints medians)")
-    p.add_argument("--sizes", default="1000,10000,50000")
-    p.add_argument("--queries", type=int, default=40)
+    p.add_argument("--quick", action="store_true", help="a smaller run (about a minute)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--write-docs", action="store_true", help="also write docs/benchmark.md")
+    p.add_argument("--related", type=int, default=0, help="past queries to store (default 10000)")
+    p.add_argument("--threads", type=int, default=20, help="concurrent askers")
     p.set_defaults(func=cmd_bench)
     return parser
 

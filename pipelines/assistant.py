@@ -7,6 +7,7 @@ safety → condense → retrieve → grade, then generate (model or extractive) 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +20,7 @@ from pipelines.config import Settings
 from pipelines.embeddings import make_embeddings
 from pipelines.grading import Thresholds, grade, measure, question_terms
 from pipelines.index import Index
-from pipelines.library import Library, Progress, no_progress
+from pipelines.library import STORAGE_ERRORS, Library, Progress, no_progress
 from pipelines.models import Answer, Citation, Confidence, Passage
 from pipelines.parsing import ParserPool
 from pipelines.related import RelatedQuestions
@@ -28,6 +29,7 @@ from pipelines.safety import Scrubber, clean_question, looks_like_injection, red
 from pipelines.store import Store
 from pipelines.validate import Limits
 
+logger = logging.getLogger(__name__)
 ABSTAIN_TEXT = "No guidance in the library answers this question."
 FOLLOW_UP_STARTS = ("and ", "what about", "how about", "in ", "for ", "what if", "also", "same ",
                     "and?", "does that", "is that", "what dose", "how long")
@@ -167,6 +169,15 @@ class Assistant:
             log: record the query event and related question (off for evaluation).
         """
         started = time.perf_counter()
+        # Resolve the alias once: a rebuild may swap it mid-question, and every stage (search,
+        # vocabulary, index_version) must see the same collection.
+        collection = collection or self.index.live_collection()
+        mismatch = self.library.embedding_mismatch(collection) if collection else None
+        if mismatch:
+            refusal = self._refuse_mixed(question, collection, mismatch, started)
+            yield refusal.answer
+            yield refusal
+            return
         state = self.chain.invoke({"question": question, "history": history or [],
                                    "filters": filters or SearchFilters(), "timings": {},
                                    "collection": collection})
@@ -224,6 +235,16 @@ class Assistant:
             return text, cited, "offline-fallback", state["confidence"]
         return checked.text, cited, self.mode, confidence
 
+    def _refuse_mixed(self, question: str, collection: str, mismatch: str, started: float) -> Answer:
+        """No search at all when the index holds another model's vectors: comparing a query
+        vector with them would return confident nonsense (or fail on the dimension)."""
+        safety = self._safety({"question": question, "history": []})
+        return Answer(
+            question=safety["text"], answer="This question cannot be answered until the index is rebuilt.",
+            confidence=Confidence("insufficient", [mismatch]), citations=[], sources=[], mode="abstain",
+            timings_ms={"total": (time.perf_counter() - started) * 1000}, index_version=collection,
+            redacted=safety["found"], red_flags=safety["red_flags"], notices=[mismatch])
+
     def _abstain_text(self, passages: list[Passage]) -> str:
         nearest = list(dict.fromkeys(p.title for p in passages))[:3]
         if not nearest:
@@ -251,25 +272,35 @@ class Assistant:
             search_query=state["search_query"])
 
     def _stale_notices(self, citations: list[Citation]) -> list[str]:
-        out, today = [], date.today()
+        """One notice per guideline whose review date is older than the review interval."""
+        today, stale = date.today(), {}
         for c in citations:
             try:
                 reviewed = date.fromisoformat(c.last_reviewed)
             except ValueError:
                 continue
             if (today - reviewed).days > self.settings.review_interval_days:
-                out.append(f"[{c.n}] {c.title} was last reviewed on {c.last_reviewed}, more than "
-                           f"{self.settings.review_interval_days // 365} years ago: check the source "
-                           "for updates.")
-        return list(dict.fromkeys(out))
+                stale.setdefault((c.title, c.last_reviewed), []).append(f"[{c.n}]")
+        years = self.settings.review_interval_days // 365
+        return [f"{' '.join(ns)} {title} was last reviewed on {reviewed}, more than {years} years ago: "
+                "check the source for updates." for (title, reviewed), ns in stale.items()]
 
     def _log(self, answer: Answer, state: dict[str, Any]) -> None:
+        """Record the question; a failed write (a full disk) is logged, never shown as an error,
+        because the clinician's answer matters more than its record."""
+        try:
+            self._record(answer, state)
+        except STORAGE_ERRORS as exc:
+            logger.warning("query event not recorded: %s", type(exc).__name__)
+
+    def _record(self, answer: Answer, state: dict[str, Any]) -> None:
         """Query event always (text only when clean); related-question store only when clean."""
         clean = not answer.redacted
         self.store.add_query_event(
             question=answer.question if clean else None, level=answer.confidence.level,
             abstained=answer.abstained, top_title=answer.sources[0].title if answer.sources else None,
-            cited=[c.title for c in answer.citations], identifiers_found=not clean, mode=answer.mode,
+            cited=[{"title": c.title, "section": c.section, "guideline_id": c.guideline_id,
+                    "version": c.version} for c in answer.citations], identifiers_found=not clean, mode=answer.mode,
             ms=answer.timings_ms.get("total"), index_version=answer.index_version)
         if clean and not state["safety"]["injection"]:
             vector = self.retriever.embeddings.embed_query(answer.question)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pipelines.models import Passage
 from pipelines.retrieval import Vocabulary
+from pipelines.safety import looks_like_injection
 from pipelines.text import split_sentences, terms
 
 MIN_CHARS = 30
@@ -41,7 +42,8 @@ def candidates(question_terms: list[str], passages: list[Passage], vocab: Vocabu
     out = []
     for passage in passages:
         for sentence in split_sentences(passage.text):
-            if len(sentence) < MIN_CHARS or sentence.endswith(":") or _BOILERPLATE.match(sentence):
+            if (len(sentence) < MIN_CHARS or sentence.endswith(":") or _BOILERPLATE.match(sentence)
+                    or looks_like_injection(sentence)):
                 continue
             sentence_terms = frozenset(terms(sentence))
             heading_terms = set(terms(f"{passage.title} {passage.section}"))
@@ -77,13 +79,48 @@ def select(ranked: list[Candidate], limit: int) -> list[Candidate]:
     return chosen
 
 
-def key_phrase(candidate: Candidate) -> tuple[str, str]:
-    """A bold key phrase and the rest of the sentence: text before an early colon, else the section."""
-    head, sep, rest = candidate.text.partition(":")
+_VERBS = frozenset("""
+is are was were be can may might should must will would could occur occurs cause causes has have
+had need needs include includes affect affects do does often usually typically suggest suggests
+reduce reduces increase increases present presents mean means require requires respond responds
+""".split())
+_IMPERATIVE = frozenset("""
+offer give use check consider refer advise avoid measure ask assess arrange start review stop treat
+prescribe seek explain repeat look examine record send do don't test take reassure discuss provide
+follow tell admit manage confirm exclude think suspect recognise document agree encourage support
+""".split())
+_CONDITIONAL = frozenset("if when where unless after before for in during while once".split())
+_DANGLING = frozenset("or and the a an of".split())
+_BREAKS = frozenset("if when for with to in at unless because while after before within on by".split())
+
+
+def key_phrase(sentence: str) -> tuple[str, str]:
+    """Split a sentence into an opening key phrase to bold and the rest, changing no words.
+
+    "Label: text" gives the label; "Nocturnal leg cramps are common" gives its subject; an
+    instruction ("Check capillary blood glucose in anyone...") gives its opening verb phrase.
+    """
+    head, sep, rest = sentence.partition(":")
     if sep and 3 <= len(head) <= 70 and rest.strip():
-        return head.strip(), rest.strip()
-    section = candidate.passage.section.split(" › ")[-1] or candidate.passage.title
-    return section, candidate.text
+        return head.strip() + ":", rest.strip()
+    tokens = sentence.split(" ")
+    first = tokens[0].lower().strip(",")
+    comma = next((i for i, t in enumerate(tokens[:9]) if t.endswith(",")), None)
+    if first in _CONDITIONAL and comma is not None and comma + 1 < len(tokens):
+        end = comma + 1
+    elif first in _IMPERATIVE or (first == "do" and len(tokens) > 1):
+        end = 2 if first == "do" else 1
+        while end < min(len(tokens), 6) and tokens[end].lower() not in _BREAKS and not tokens[end - 1].endswith(","):
+            end += 1
+    else:
+        end = next((i for i, t in enumerate(tokens[:9]) if i > 0 and t.lower().strip(",") in _VERBS), 0)
+        if end == 0 or end > 7:
+            end = min(4, len(tokens) - 1)
+    while end > 1 and tokens[end - 1].lower() in _DANGLING:
+        end -= 1
+    phrase = " ".join(tokens[:end]).rstrip(",")
+    trailing = "," if tokens[end - 1].endswith(",") else ""
+    return phrase + trailing, " ".join(tokens[end:])
 
 
 def compose(question_terms: list[str], passages: list[Passage], vocab: Vocabulary) -> Composition:
@@ -102,8 +139,8 @@ def compose(question_terms: list[str], passages: list[Passage], vocab: Vocabular
     summary = picked[MAX_BULLETS + 1] if len(picked) > MAX_BULLETS + 1 else None
     lines = [f"{lead.text} [{cite(lead.passage)}]", ""]
     for cand in bullets:
-        phrase, rest = key_phrase(cand)
-        lines.append(f"- **{phrase}**: {rest} [{cite(cand.passage)}]")
+        phrase, rest = key_phrase(cand.text)
+        lines.append(f"- **{phrase.rstrip(',:')}**{phrase[len(phrase.rstrip(',:')):]} {rest} [{cite(cand.passage)}]")
     if summary is not None:
         lines += ["", f"**In summary**: {summary.text} [{cite(summary.passage)}]"]
     sentences = [c.text for c in picked]

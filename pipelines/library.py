@@ -9,13 +9,17 @@ at start-up clears whatever an interrupted run left behind.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import sqlite3
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from pipelines.embeddings import BM25SparseEmbeddings, embedding_dimension
 from pipelines.index import Index, new_collection_name
@@ -26,6 +30,9 @@ from pipelines.store import Store
 from pipelines.validate import IngestError
 
 Progress = Callable[[float, str], None]
+logger = logging.getLogger(__name__)
+# What a full disk or an unavailable database raises from the records and from Qdrant local mode.
+STORAGE_ERRORS = (SQLAlchemyError, sqlite3.Error)
 
 
 def no_progress(fraction: float, message: str) -> None:  # noqa: ARG001
@@ -65,6 +72,7 @@ class Library:
         self.sparse = BM25SparseEmbeddings()
         self.parser = parser
         self._active: set[tuple[str, str]] | None = None
+        self._built_with: dict[str, str | None] = {}
         self._active_at = 0.0
 
     # What is served ----------------------------------------------------------------------
@@ -88,16 +96,30 @@ class Library:
         self.index.swap_alias(name)
         return name
 
+    def writable_live(self, name: str) -> str:
+        """The live collection for a write, refused when it holds another model's vectors."""
+        live = self.ensure_live()
+        mismatch = self.embedding_mismatch(live)
+        if mismatch:
+            raise IngestError(name, mismatch)
+        return live
+
     @property
     def embedding_name(self) -> str:
         return getattr(self.embeddings, "name", None) or self.settings.embedding_model
 
-    def embedding_mismatch(self) -> str | None:
-        """A message when the live index was built with another embedding model."""
-        live = self.index.live_collection()
+    def embedding_mismatch(self, collection: str | None = None) -> str | None:
+        """A message when the live index (or `collection`) was built with another embedding model.
+
+        A collection's model never changes after creation, so the answer is cached per name: the
+        check runs before every question and every write, which is what keeps models unmixed.
+        """
+        live = collection or self.index.live_collection()
         if not live:
             return None
-        built_with = self.index.collection_info(live).get("embedding_model")
+        if live not in self._built_with:
+            self._built_with[live] = self.index.collection_info(live).get("embedding_model")
+        built_with = self._built_with[live]
         if built_with and built_with != self.embedding_name:
             return (f"The live index was built with {built_with!r} but the app is configured for "
                     f"{self.embedding_name!r}: rebuild the index (Admin › Rebuild, or "
@@ -120,10 +142,19 @@ class Library:
         except IngestError as exc:
             report = IngestReport(name, "failed", reason=exc.reason)
         except OSError as exc:
-            report = IngestReport(name, "failed", reason=f"the file could not be read ({exc.strerror or exc}).")
+            report = IngestReport(name, "failed",
+                                  reason=f"the file could not be read or stored ({exc.strerror or exc}).")
+        except STORAGE_ERRORS as exc:
+            # e.g. a full disk: nothing was activated; recover() clears a pending row at start-up
+            self._changed()
+            report = IngestReport(name, "failed", reason="the library could not be written "
+                                  f"({type(exc).__name__}: is the disk full?); the live index is unchanged.")
         report.seconds = time.perf_counter() - started
         outcome = "ok" if report.status != "failed" else "failed"
-        self.store.log(actor, "ingest", name, outcome, report.reason or report.status)
+        try:
+            self.store.log(actor, "ingest", name, outcome, report.reason or report.status)
+        except STORAGE_ERRORS as exc:  # the report still reaches the admin on screen
+            logger.warning("audit record of an ingest not written: %s", type(exc).__name__)
         return report
 
     def _ingest(self, path: Path, name: str, actor: str, overrides: dict[str, Any] | None,
@@ -141,11 +172,17 @@ class Library:
         if clash and clash["file_hash"] != digest and clash["status"] != "failed":
             raise IngestError(name, f"version {meta.version} of '{meta.title}' already exists with "
                                     "different content; give this file a new version number.")
+        if clash and clash["status"] == "failed":
+            # an earlier attempt died (crash, full disk): its row would block the retry
+            self.store.delete_guideline_row(clash["id"])
+        elif clash:
+            raise IngestError(name, f"version {meta.version} of '{meta.title}' is already in the library "
+                                    f"({clash['status']}); restore it from the library list instead.")
         progress(0.4, f"Embedding {len(chunks)} passages")
         dense, sparse = self.embed(chunks)
         original = self._keep_original(path, digest)
         previous = self.store.find_guideline(meta.guideline_id, status="active")
-        live = self.ensure_live()
+        live = self.writable_live(name)
         row_id = self.store.add_guideline(
             guideline_id=meta.guideline_id, version=meta.version, title=meta.title,
             publisher=meta.publisher, specialty=meta.specialty, source_url=meta.source_url,
@@ -217,7 +254,7 @@ class Library:
         doc, chunks = self.parse(self.original_of(row), row["file_name"], self._overrides(row))
         dense, sparse = self.embed(chunks)
         previous = self.store.find_guideline(row["guideline_id"], status="active")
-        live = self.ensure_live()
+        live = self.writable_live(row["file_name"] or row["title"])
         self.index.upsert(live, chunks, dense, sparse)
         self.store.activate(row_id, row["guideline_id"])
         self._changed()
@@ -276,18 +313,25 @@ class Library:
         name = new_collection_name()
         self.index.create_collection(name, embedding_dimension(self.embeddings), self.embedding_name)
         self.store.add_build(name, self.embedding_name, "building", actor)
-        rows = self.store.guideline_rows("active")
-        total = 0
-        for i, row in enumerate(rows):
-            progress(0.9 * i / max(len(rows), 1), f"Re-indexing {row['title']} ({i + 1}/{len(rows)})")
-            _, chunks = self.parse(self.original_of(row), row["file_name"], self._overrides(row))
-            dense, sparse = self.embed(chunks)
-            self.index.upsert(name, chunks, dense, sparse)
-            total += len(chunks)
+        try:
+            total, failed = self._fill(name, progress)
+        except BaseException:
+            self.index.drop(name)
+            self.store.update_build(name, status="failed")
+            self.store.log(actor, "rebuild", name, "failed", "the build stopped with an error")
+            raise
         self.store.update_build(name, chunk_count=total)
-        report: dict[str, Any] = {"collection": name, "chunks": total, "swapped": False}
+        report: dict[str, Any] = {"collection": name, "chunks": total, "swapped": False,
+                                  "failed": failed}
+        if failed:
+            self.store.log(actor, "rebuild", name, "warning", "originals that could not be re-indexed: "
+                           + "; ".join(f"{f['title']}: {f['reason']}" for f in failed))
         live = self.index.live_collection()
-        if evaluate is not None and live:
+        if evaluate is not None and live and self.embedding_mismatch():
+            progress(0.92, "Evaluating the new index (the live one uses another embedding model)")
+            report["new"], report["live"] = evaluate(name), None
+            self.store.update_build(name, evaluation=report["new"])
+        elif evaluate is not None and live:
             progress(0.92, "Evaluating the new index against the gold set")
             report["new"], report["live"] = evaluate(name), evaluate(live)
             self.store.update_build(name, evaluation=report["new"])
@@ -295,15 +339,36 @@ class Library:
             if dropped and not force:
                 self.index.drop(name)
                 self.store.update_build(name, status="rejected")
-                self.store.log(actor, "rebuild", name, "rejected", "hit@5 dropped")
+                self.store.log(actor, "rebuild", name, "rejected",
+                               f"hit@5 dropped: new {report['new'].get('hit@5')} < live "
+                               f"{report['live'].get('hit@5')}; the live index is unchanged")
                 progress(1.0, "Not swapped: quality dropped")
                 return report
             if dropped:
-                self.store.log(actor, "rebuild-override", name, "ok", "swapped despite a drop")
+                self.store.log(actor, "rebuild-override", name, "ok",
+                               f"swapped despite a drop: new hit@5 {report['new'].get('hit@5')} < "
+                               f"live {report['live'].get('hit@5')}")
         self._swap(name, actor)
         report["swapped"] = True
         progress(1.0, "Swapped: the new index is live")
         return report
+
+    def _fill(self, name: str, progress: Progress) -> tuple[int, list[dict[str, str]]]:
+        """Re-index every active guideline from its original into `name`; an original that is
+        missing or unreadable is listed (the evaluation gate then judges the result)."""
+        rows = self.store.guideline_rows("active")
+        total, failed = 0, []
+        for i, row in enumerate(rows):
+            progress(0.9 * i / max(len(rows), 1), f"Re-indexing {row['title']} ({i + 1}/{len(rows)})")
+            try:
+                _, chunks = self.parse(self.original_of(row), row["file_name"], self._overrides(row))
+            except (IngestError, OSError) as exc:
+                failed.append({"title": row["title"], "reason": getattr(exc, "reason", str(exc))})
+                continue
+            dense, sparse = self.embed(chunks)
+            self.index.upsert(name, chunks, dense, sparse)
+            total += len(chunks)
+        return total, failed
 
     def _swap(self, name: str, actor: str) -> None:
         previous = self.index.swap_alias(name)

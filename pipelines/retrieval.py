@@ -99,7 +99,9 @@ class GuidelineRetriever(BaseRetriever):
         with self._vocab_lock:
             if key not in self._vocab:
                 payloads = self.index.scroll_payloads(name, ["title", "section", "text"])
-                self._vocab.clear()
+                # Keep a few: during a rebuild the live and the new collection are both read.
+                for stale in [k for k in self._vocab if k[0] == name][:] + list(self._vocab)[:-3]:
+                    self._vocab.pop(stale, None)
                 self._vocab[key] = Vocabulary.from_payloads(payloads)
             return self._vocab[key]
 

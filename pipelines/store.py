@@ -91,6 +91,14 @@ query_events = Table(
     Column("index_version", String(200)),
 )
 
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("user", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("locked_until", Float),  # epoch seconds; shared by every session and process
+    Column("last_failure", Float),
+)
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -200,6 +208,22 @@ class Store:
     def purge_query_events(self, older_than_days: int) -> int:
         cutoff = now() - timedelta(days=older_than_days)
         return self._run(delete(query_events).where(query_events.c.at < cutoff)).rowcount
+
+    # Sign-in lockout -------------------------------------------------------------------------
+    def login_state(self, user: str) -> dict[str, Any]:
+        """Consecutive failures and lock expiry (epoch seconds) for one user name."""
+        rows = self._rows(select(login_attempts).where(login_attempts.c.user == user))
+        return rows[0] if rows else {"user": user, "failures": 0, "locked_until": None,
+                                     "last_failure": None}
+
+    def set_login_state(self, user: str, failures: int, locked_until: float | None,
+                        last_failure: float | None) -> None:
+        """Replace one user's lockout record (delete + insert keeps it portable across databases)."""
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(delete(login_attempts).where(login_attempts.c.user == user))
+            conn.execute(insert(login_attempts).values(user=user, failures=failures,
+                                                       locked_until=locked_until,
+                                                       last_failure=last_failure))
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

@@ -110,12 +110,16 @@ def bm25_weights(text: str, k1: float = 1.2, b: float = 0.75, avg_len: float = 1
     return {term_hash(t): tf * (k1 + 1) / (tf + norm) for t, tf in counts.items()}
 
 
+_INLINE_ITEM = re.compile(r"(?<=:)\s+[-•]\s+|\s+•\s+")
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences and list items of a passage, in order, each stripped."""
     out: list[str] = []
-    for line in text.split("\n"):
-        line = line.strip(" -•*\t")
-        if not line:
-            continue
-        out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
+    for raw in text.split("\n"):
+        # PDF text can run a list into its lead-in: "...leg pain: - Intermittent claudication ..."
+        for line in _INLINE_ITEM.split(raw):
+            line = line.strip(" -•*\t")
+            if line:
+                out.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
     return out

@@ -1,0 +1,139 @@
+"""The admin page through Streamlit's AppTest, from the real entry point and its navigation:
+refusal without sign-in (including forged session state), lockout, the library table, and
+retire / restore changing what the chat cites."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from pipelines.auth import hash_password
+from pipelines.config import get_settings
+from pipelines.index import close_client
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "admin test password"
+HASH = hash_password(PASSWORD)
+FORGED_KEYS = ["admin", "is_admin", "authenticated", "signed_in", "logged_in", "admin_signed_in",
+               "admin_authenticated", "admin_session", "admin_user", "admin_token",
+               "_guidelight_admin_token", "user", "role"]
+
+
+@pytest.fixture
+def app_env(seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private copy of the seeded library as the app's data folder, with a password hash."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(seeded_template, data_dir)
+    monkeypatch.setenv("GUIDELIGHT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("GUIDELIGHT_ADMIN_PASSWORD_HASH", HASH)
+    monkeypatch.setenv("GUIDELIGHT_LOCKOUT_AFTER", "3")
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    yield data_dir
+    settings = get_settings()
+    st.cache_resource.clear()
+    close_client(settings)
+    get_settings.cache_clear()
+
+
+def open_admin() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240)
+    at.run()
+    at.switch_page("pages/admin.py")
+    return at.run()
+
+
+def sign_in(at: AppTest, password: str, user: str = "admin") -> AppTest:
+    at.text_input(key="admin_sign_in_user").input(user)
+    at.text_input(key="admin_sign_in_password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click()
+    return at.run()
+
+
+def assert_no_admin_content(at: AppTest) -> None:
+    assert not at.exception
+    assert len(at.dataframe) == 0 and len(at.file_uploader) == 0 and len(at.tabs) == 0
+    assert not [b for b in at.button if b.key and b.key.startswith("admin_") and b.key != "admin_sign_out"]
+
+
+def test_admin_refuses_without_sign_in(app_env: Path) -> None:
+    at = open_admin()
+    assert_no_admin_content(at)
+    assert any(t.label == "Password" for t in at.text_input)
+
+
+def test_forged_session_state_still_refuses(app_env: Path) -> None:
+    at = open_admin()
+    for key in FORGED_KEYS:
+        at.session_state[key] = True
+    at.run()
+    assert_no_admin_content(at)
+    at.session_state["_guidelight_admin_token"] = "YWRtaW58OTk5OTk5OTk5OTl8eHx5"
+    at.run()
+    assert_no_admin_content(at)
+
+
+def test_wrong_passwords_lock_out_even_the_right_one(app_env: Path) -> None:
+    at = open_admin()
+    for _ in range(2):
+        sign_in(at, "not the password")
+        assert any("Wrong user name or password" in e.value for e in at.error)
+    sign_in(at, "still not it")
+    assert any("Too many failed sign-ins" in e.value for e in at.error)
+    sign_in(at, PASSWORD)
+    assert any("Too many failed sign-ins" in e.value for e in at.error)
+    assert_no_admin_content(at)
+
+
+def test_signed_in_admin_sees_the_demo_library_and_the_audit_log(app_env: Path) -> None:
+    at = sign_in(open_admin(), PASSWORD)
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table[table["Status"] == "active"]) == 48
+    assert {"Title", "Publisher", "Version", "Last reviewed", "Review overdue", "Chunks", "Status",
+            "Uploaded by", "Uploaded at"} <= set(table.columns)
+    assert len(at.file_uploader) == 1
+    audit = at.dataframe[-1].value
+    assert ((audit["Action"] == "sign-in") & (audit["Outcome"] == "ok")).any()
+    next(b for b in at.button if b.label == "Sign out").click()
+    at.run()
+    assert_no_admin_content(at)
+
+
+def cited_titles(question: str) -> set[str]:
+    from ui.resources import _assistant
+
+    return {c.title for c in _assistant().ask(question, log=False).citations}
+
+
+def test_retire_then_restore_changes_what_the_chat_cites(app_env: Path) -> None:
+    question = "How should an acute attack of gout be treated?"
+    at = sign_in(open_admin(), PASSWORD)
+    assert "Gout" in cited_titles(question)
+    table = at.dataframe[0].value
+    gout = int(table[(table["Title"] == "Gout") & (table["Status"] == "active")]["id"].iloc[0])
+    at.selectbox(key="admin_row").set_value(gout).run()
+    at.button(key="admin_retire").click().run()
+    assert not at.exception
+    assert "Gout" not in cited_titles(question)
+    at.selectbox(key="admin_row").set_value(gout).run()
+    at.button(key="admin_restore").click().run()
+    assert not at.exception
+    assert "Gout" in cited_titles(question)
+    actions = at.dataframe[-1].value["Action"].tolist()
+    assert "retire" in actions and "restore" in actions
+
+
+def test_no_hash_configured_shows_the_first_run_message(app_env: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GUIDELIGHT_ADMIN_PASSWORD_HASH")
+    get_settings.cache_clear()
+    at = open_admin()
+    assert any("python -m pipelines hash-password" in w.value for w in at.warning)
+    assert_no_admin_content(at)
+    assert not any(t.label == "Password" for t in at.text_input)

@@ -1,0 +1,242 @@
+"""The services beneath the admin page, on real files, a real index and a real records store:
+sign-in and lockout, upload preview warnings, publishing with a bad file, version change
+reports, library actions refused without a session, and gap grouping."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipelines.admin import AdminService, PendingUpload, document_identifier_kinds, group_similar
+from pipelines.assistant import Assistant
+from pipelines.auth import AdminSession, Authenticator, NotAuthorised, hash_password
+from pipelines.store import Store
+from tests.conftest import make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = ROOT / "data" / "guidelines"
+PASSWORD = "correct horse battery"
+HASH = hash_password(PASSWORD)
+
+
+class Clock:
+    """A settable clock: lockout and timeout are tested without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def guideline_md(title: str, version: str, sections: dict[str, str]) -> str:
+    body = "\n\n".join(f"## {name}\n\n{text}" for name, text in sections.items())
+    return (f"---\ntitle: {title}\npublisher: Test publisher\nlast_reviewed: 2025-01-01\n"
+            f"specialty: Testing\nversion: \"{version}\"\n---\n# {title}\n\n{body}\n")
+
+
+LONG = ("Offer the first-line treatment for three days and review if symptoms persist. "
+        "Explain the expected course, the warning signs and when to seek urgent help again. ") * 4
+
+
+@pytest.fixture
+def auth(library_assistant: Assistant) -> Authenticator:
+    return Authenticator(library_assistant.settings.model_copy(update={"admin_password_hash": HASH}),
+                         library_assistant.store)
+
+
+@pytest.fixture
+def service(library_assistant: Assistant, auth: Authenticator) -> AdminService:
+    return AdminService(library_assistant, auth)
+
+
+@pytest.fixture
+def session(auth: Authenticator) -> AdminSession:
+    result = auth.sign_in("admin", PASSWORD)
+    assert result.ok
+    return result.session
+
+
+# Sign-in -------------------------------------------------------------------------------------
+def make_auth(tmp_path: Path, clock: Clock, **overrides) -> Authenticator:
+    settings = make_settings(tmp_path / "data", admin_password_hash=HASH, **overrides)
+    return Authenticator(settings, Store(settings.db_url), clock=clock)
+
+
+def test_lockout_backs_off_exponentially_and_holds_across_authenticators(tmp_path: Path) -> None:
+    clock = Clock()
+    auth = make_auth(tmp_path, clock, lockout_after=3, lockout_base_s=30)
+    assert [auth.sign_in("admin", "wrong").locked_for_s for _ in range(3)] == [0, 0, 30]
+    assert not auth.sign_in("admin", PASSWORD).ok, "the right password is refused while locked"
+    clock.now += 31
+    assert auth.sign_in("admin", "wrong again").locked_for_s == 60
+    clock.now += 61
+    other_process = make_auth(tmp_path, clock, lockout_after=3, lockout_base_s=30)
+    assert other_process.sign_in("admin", "still wrong").locked_for_s == 120
+    clock.now += 121
+    assert auth.sign_in("admin", PASSWORD).ok
+    assert auth.sign_in("admin", "wrong").locked_for_s == 0, "a success resets the count"
+    outcomes = [r["outcome"] for r in auth.store.audit_rows() if r["action"] == "sign-in"]
+    assert {"ok", "failed", "locked"} <= set(outcomes)
+
+
+def test_sessions_expire_are_signed_per_process_and_cannot_be_built_by_hand(tmp_path: Path) -> None:
+    clock = Clock()
+    auth = make_auth(tmp_path, clock, session_timeout_min=30)
+    session = auth.sign_in("admin", PASSWORD).session
+    assert auth.validate(session.token) == session
+    assert auth.validate(session.token[:-4] + "AAAA") is None
+    assert auth.validate("forged") is None and auth.validate(True) is None
+    assert make_auth(tmp_path, clock).validate(session.token) is None, "another process's secret"
+    with pytest.raises(NotAuthorised):
+        AdminSession("admin", clock.now + 60, session.token)
+    renewed = auth.renew(session)
+    assert auth.validate(session.token) is None and auth.validate(renewed.token) is not None
+    clock.now += 31 * 60
+    assert auth.validate(renewed.token) is None and auth.expired(renewed.token)
+    with pytest.raises(NotAuthorised):
+        auth.require(renewed)
+
+
+def test_no_hash_configured_means_no_sign_in(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    auth = Authenticator(settings, Store(settings.db_url))
+    result = auth.sign_in("admin", "")
+    assert not auth.configured and not result.ok
+    assert "python -m pipelines hash-password" in result.message
+
+
+def test_services_refuse_without_a_valid_session(service: AdminService, session: AdminSession) -> None:
+    row = service.store.guideline_rows("active")[0]
+    service.auth.sign_out(session)
+    for call in (lambda: service.retire(session, row["id"]), lambda: service.delete(None, row["id"]),
+                 lambda: service.table("admin"), lambda: service.rollback(True)):
+        with pytest.raises(NotAuthorised):
+            call()
+    assert service.store.find_guideline(row["guideline_id"], status="active")["id"] == row["id"]
+    assert any(r["outcome"] == "refused" for r in service.store.audit_rows())
+
+
+# Upload preview ----------------------------------------------------------------------------------
+def test_preview_warns_about_patient_identifiers(service: AdminService, session: AdminSession,
+                                                 tmp_path: Path) -> None:
+    case = tmp_path / "case-study.md"
+    case.write_text(guideline_md("Chest infection case study", "1", {
+        "Case": "Patient: John Smith, NHS 943 476 5919, DOB 01/02/1960, presented with cough. " + LONG,
+        "Management": LONG}))
+    preview = service.preview(session, case, case.name)
+    warning = next(w for w in preview.warnings if "patient identifiers" in w)
+    assert "NHS number" in warning and "date of birth" in warning and "name" in warning
+    clean = service.preview(session, LIBRARY / "impetigo.md", "impetigo.md")
+    assert not any("identifiers" in w for w in clean.warnings)
+    assert {"Overview", "Assessment and diagnosis", "Referral"} <= set(clean.sections)
+    assert clean.chunks > 3 and not clean.replaces
+
+
+@pytest.mark.parametrize("document", [
+    "PDF review of the IPCC 2023 report, 18.5-24 kg/m2, reviewed 2021-11-26, Wells score.",
+])
+def test_document_identifier_scan_ignores_ordinary_guideline_text(document: str) -> None:
+    assert document_identifier_kinds(document) == []
+
+
+def test_preview_warns_short_and_empty_files(service: AdminService, session: AdminSession,
+                                             tmp_path: Path) -> None:
+    short = tmp_path / "short.md"
+    short.write_text("# Tiny note\n\nOffer paracetamol for fever and review in two days if needed.\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert any(w.startswith("Very short") for w in service.preview(session, short, short.name).warnings)
+    blank = service.preview(session, empty, empty.name)
+    assert not blank.publishable and blank.warnings and "empty" in blank.error.lower()
+
+
+def test_preview_warns_that_an_existing_guideline_would_be_replaced(
+        service: AdminService, session: AdminSession, tmp_path: Path) -> None:
+    v2 = tmp_path / "impetigo-2026.md"
+    v2.write_text((LIBRARY / "impetigo.md").read_text().replace('version: "1"', 'version: "2"'))
+    preview = service.preview(session, v2, v2.name)
+    assert preview.replaces and preview.replaces["version"] == "1"
+    assert any("Replaces the published version 1 of 'Impetigo'" in w for w in preview.warnings)
+    same = service.preview(session, LIBRARY / "impetigo.md", "impetigo.md")
+    assert any("already published" in w for w in same.warnings)
+
+
+# Publishing ----------------------------------------------------------------------------------------
+def test_publishing_several_files_keeps_going_past_a_corrupt_one(
+        service: AdminService, session: AdminSession, tmp_path: Path) -> None:
+    good = []
+    for name, title in (("tattoo.md", "Tattoo aftercare"), ("diving.md", "Fitness to dive")):
+        (tmp_path / name).write_text(guideline_md(title, "1", {"Advice": LONG, "Follow-up": LONG}))
+        good.append(PendingUpload(tmp_path / name, name))
+    corrupt = tmp_path / "broken.pdf"
+    corrupt.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nthis is not really a PDF")
+    live = service.library.index.live_collection()
+    before = service.library.index.count(live)
+    fractions: dict[int, list[float]] = {}
+    results = service.publish(session, [good[0], PendingUpload(corrupt, "broken.pdf"), good[1]],
+                              progress_for=lambda i: lambda f, m: fractions.setdefault(i, []).append(f))
+    statuses = [r.report.status for r in results]
+    assert statuses == ["added", "failed", "added"]
+    assert "PDF" in results[1].report.reason
+    added_chunks = results[0].report.chunks + results[2].report.chunks
+    assert service.library.index.count(live) == before + added_chunks
+    assert not [r for r in service.store.guideline_rows() if r["file_name"] == "broken.pdf"
+                and r["status"] != "failed"]
+    assert all(f[-1] == 1.0 for f in fractions.values()) and len(fractions) == 3
+    failed = [r for r in service.store.audit_rows() if r["target"] == "broken.pdf"]
+    assert failed and failed[0]["outcome"] == "failed" and failed[0]["actor"] == "admin"
+
+
+def test_version_change_report_lists_sections_and_the_questions_that_cited_them(
+        service: AdminService, session: AdminSession, tmp_path: Path) -> None:
+    sections = {
+        "Scalp cooling": "Scalp cooling caps reduce hair loss during taxane chemotherapy. " + LONG,
+        "Wig vouchers": "Wig vouchers are issued by the oncology unit after the first cycle. " + LONG,
+        "Eyebrow tattooing": "Microblading of eyebrows should wait until neutrophils recover. " + LONG,
+    }
+    v1 = tmp_path / "alopecia-v1.md"
+    v1.write_text(guideline_md("Chemotherapy alopecia", "1", sections))
+    assert service.publish(session, [PendingUpload(v1, v1.name)])[0].report.status == "added"
+    asked = service.assistant.ask("When are wig vouchers issued for chemotherapy alopecia?")
+    assert any(c.section == "Wig vouchers" for c in asked.citations)
+    changed = dict(sections)
+    changed["Wig vouchers"] = "Wig vouchers are now issued by the GP practice at diagnosis. " + LONG
+    del changed["Eyebrow tattooing"]
+    changed["Headscarves"] = "Headscarves and soft caps are an alternative to wigs. " + LONG
+    v2 = tmp_path / "alopecia-v2.md"
+    v2.write_text(guideline_md("Chemotherapy alopecia", "2", changed))
+    result = service.publish(session, [PendingUpload(v2, v2.name)])[0]
+    report = result.changes
+    assert result.report.status == "replaced" and report is not None
+    assert (report.added, report.removed, report.changed, report.unchanged) == (
+        ["Headscarves"], ["Eyebrow tattooing"], ["Wig vouchers"], 1)
+    assert [q.question for q in report.questions] == [asked.question]
+    assert report.questions[0].section == "Wig vouchers"
+
+
+# Gaps ----------------------------------------------------------------------------------------------
+def test_group_similar_is_greedy_by_cosine_and_largest_first() -> None:
+    texts = ["a1", "b1", "a2", "c1", "b2", "a3"]
+    vectors = [[1, 0, 0], [0, 1, 0], [0.9, 0.1, 0], [0, 0, 1], [0.1, 0.95, 0], [0.95, 0, 0.05]]
+    gaps = group_similar(texts, vectors, threshold=0.75)
+    assert [g.questions for g in gaps] == [["a1", "a2", "a3"], ["b1", "b2"], ["c1"]]
+    assert group_similar([], []) == []
+    with pytest.raises(ValueError):
+        group_similar(["x"], [])
+
+
+def test_unanswered_questions_are_grouped_by_meaning(service: AdminService, session: AdminSession) -> None:
+    questions = ["What is the dose of ivermectin for scabies in a care home outbreak?",
+                 "Scabies outbreak in a care home: ivermectin dose?",
+                 "How do I manage a suspected scabies outbreak in a nursing home with ivermectin?",
+                 "What vaccinations are needed before travel to Brazil?",
+                 "Which travel vaccines for a trip to Brazil?"]
+    for q in questions:
+        service.store.add_query_event(question=q, level="insufficient", abstained=True, cited=[])
+    service.store.add_query_event(question="How is gout treated?", level="high", abstained=False, cited=[])
+    gaps = service.gaps(session)
+    assert [sorted(g.questions) for g in gaps] == [sorted(questions[:3]), sorted(questions[3:])]
+    assert re.search("scabies", gaps[0].label, re.I)

@@ -1,0 +1,137 @@
+"""Confidence grading as a pure function of Evidence, and the offline extractive composer on
+hand-made passages: house format, copied sentences only, no repeats, citations from [1]."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipelines.extractive import compose
+from pipelines.grading import Evidence, Thresholds, grade, measure, question_terms
+from pipelines.models import Passage
+from pipelines.retrieval import Vocabulary
+from pipelines.text import split_sentences
+
+T = Thresholds()
+
+
+@pytest.mark.parametrize("evidence, level", [
+    (Evidence(0.70, 3, 0.95, ()), "high"),
+    (Evidence(0.70, 1, 0.95, ()), "moderate"),           # one guideline only: not high
+    (Evidence(0.50, 3, 0.70, ("x",)), "moderate"),
+    (Evidence(0.50, 3, 0.50, ("x", "y")), "low"),
+    (Evidence(0.40, 3, 0.60, ()), "low"),
+    (Evidence(0.20, 3, 1.00, ()), "insufficient"),        # below the similarity floor
+    (Evidence(0.80, 3, 0.20, ("poem", "sea")), "insufficient"),  # key terms missing
+    (Evidence(0.45, 2, 0.40, ("sea",)), "insufficient"),  # weak on both gates
+    (Evidence(0.70, 3, 0.95, (), support=0.6), "low"),    # a model answer half unsupported
+    (Evidence(0.70, 3, 0.95, (), support=0.3), "insufficient"),
+    (Evidence(0.70, 3, 0.95, (), support=1.0), "high"),
+])
+def test_grade_levels(evidence: Evidence, level: str) -> None:
+    assert grade(evidence, T).level == level
+
+
+def test_grade_reasons_name_the_missing_terms() -> None:
+    confidence = grade(Evidence(0.8, 3, 0.2, ("poem", "sea")), T)
+    assert any("poem" in r and "sea" in r for r in confidence.reasons)
+    assert confidence.label == "No guidance found"
+
+
+def test_grade_is_monotonic_in_similarity() -> None:
+    order = ["insufficient", "low", "moderate", "high"]
+    levels = [order.index(grade(Evidence(s / 100, 3, 0.9, ()), T).level) for s in range(0, 100, 5)]
+    assert levels == sorted(levels) and levels[0] == 0 and levels[-1] == 3
+
+
+def passage(n: int, text: str, title: str = "Leg cramps", section: str = "Assessment",
+            similarity: float = 0.7) -> Passage:
+    return Passage(id=f"p{n}", text=text, title=title, publisher="Demo", section=section, page=n,
+                   url="https://example.org", last_reviewed="2024-01-01", specialty="General",
+                   guideline_id=title.lower().replace(" ", "-"), version="1", similarity=similarity,
+                   rank=n)
+
+
+PASSAGES = [
+    passage(1, "Nocturnal leg cramps are sudden, painful contractions of the calf muscles at night.\n"
+               "- Cramps last seconds to minutes and the muscle is hard and tender afterwards.\n"
+               "- Claudication causes calf pain on walking that is relieved by rest.\n"
+               "Leg cramps are common in older adults and in pregnancy.", section="Overview"),
+    passage(2, "Differentiate cramps from restless legs syndrome, which causes an urge to move the "
+               "legs without muscle contraction. Peripheral neuropathy causes burning or numbness "
+               "rather than muscle cramps. Deep vein thrombosis causes persistent calf swelling "
+               "and tenderness, not brief cramps.", section="Differential diagnosis", similarity=0.66),
+    passage(3, "Drugs that can cause leg cramps include diuretics, statins and long-acting beta "
+               "agonists. Check renal function, electrolytes and thyroid function if cramps are "
+               "frequent.", section="Investigations", similarity=0.6),
+    passage(4, "Stretching the calf muscles before bed may help some people with night cramps. "
+               "Quinine is not routinely recommended because of serious adverse effects.",
+            title="Leg cramps", section="Management", similarity=0.58),
+]
+VOCAB = Vocabulary.from_payloads([{"title": p.title, "section": p.section, "text": p.text}
+                                  for p in PASSAGES] + [{"title": "Gout", "section": "Overview",
+                                                         "text": "Gout is crystal arthritis."}])
+QUESTION = "How can I differentiate nocturnal leg cramps from other causes of leg pain?"
+
+
+@pytest.fixture(scope="module")
+def composition():
+    return compose(question_terms(QUESTION, VOCAB), PASSAGES, VOCAB)
+
+
+def test_composer_writes_the_house_format(composition) -> None:
+    lines = composition.markdown.split("\n")
+    bullets = [line for line in lines if line.startswith("- ")]
+    assert 3 <= len(bullets) <= 6
+    assert all(b.startswith("- **") for b in bullets)
+    assert lines[0] and not lines[0].startswith(("-", "**"))  # a lead sentence first
+    assert re.search(r"\[\d+\]$", lines[0])
+    assert sum(line.startswith("**In summary**") for line in lines) == 1
+
+
+def _plain(line: str) -> str:
+    line = re.sub(r"\s*\[\d+\]", "", line).strip()
+    line = line.removeprefix("**In summary**:").removeprefix("- ").strip()
+    return line.replace("**", "")  # key phrases are bolded in place: the words are the passage's
+
+
+def test_every_sentence_is_copied_from_a_passage(composition) -> None:
+    texts = [" ".join(p.text.split()) for p in PASSAGES]
+    sentences = [_plain(line) for line in composition.markdown.split("\n") if line.strip()]
+    assert sentences
+    for sentence in sentences:
+        assert any(sentence in text for text in texts), sentence
+
+
+def test_no_sentence_repeats(composition) -> None:
+    sentences = [_plain(line) for line in composition.markdown.split("\n") if line.strip()]
+    assert len(sentences) == len(set(sentences))
+
+
+def test_citations_number_from_one_and_match_used_passages(composition) -> None:
+    cited = [int(n) for n in re.findall(r"\[(\d+)\]", composition.markdown)]
+    assert sorted(set(cited)) == list(range(1, len(composition.used) + 1))
+    assert cited[0] == 1
+    for line in composition.markdown.split("\n"):
+        for n in re.findall(r"\[(\d+)\]", line):
+            assert _plain(line) in " ".join(composition.used[int(n) - 1].text.split())
+
+
+def test_composer_returns_nothing_without_passages() -> None:
+    empty = compose(["cramp"], [], VOCAB)
+    assert empty.markdown == "" and empty.used == []
+
+
+def test_measure_finds_terms_and_agreement() -> None:
+    evidence = measure(QUESTION, PASSAGES, VOCAB)
+    assert evidence.agreement == 4
+    assert evidence.top_similarity == pytest.approx(0.7)
+    assert evidence.coverage > 0.6
+    off_topic = measure("write me a poem about the sea", PASSAGES, VOCAB)
+    assert off_topic.coverage < 0.3 and "poem" in off_topic.missing_terms
+
+
+def test_split_sentences_keeps_list_items_apart() -> None:
+    parts = split_sentences(PASSAGES[0].text)
+    assert parts[1].startswith("Cramps last") and parts[2].startswith("Claudication")

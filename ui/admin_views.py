@@ -1,0 +1,252 @@
+"""Rendering of the admin page's tabs. Each function reads widgets, calls `AdminService`, renders.
+
+Only called after a valid sign-in; the services check the session again regardless.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from pipelines.admin import AdminService, PendingUpload, UploadPreview
+from pipelines.auth import AdminSession
+from pipelines.reports import ChangeReport, feedback_per_day, levels_per_day, negative_feedback, questions_per_day
+
+UPLOAD_TYPES = ["pdf", "docx", "html", "htm", "md", "markdown", "txt"]
+META_FIELDS = [("title", "Title"), ("publisher", "Publisher"), ("specialty", "Specialty"),
+               ("version", "Version"), ("last_reviewed", "Last reviewed (YYYY-MM-DD)"),
+               ("source_url", "Source URL")]
+
+
+def progress_bar(label: str):
+    """A `progress(fraction, message)` callback drawing one st.progress bar."""
+    bar = st.progress(0.0, text=label)
+    return lambda fraction, message: bar.progress(max(0.0, min(1.0, fraction)), text=message)
+
+
+# Library -------------------------------------------------------------------------------------
+def library_tab(service: AdminService, session: AdminSession) -> None:
+    table = service.table(session)
+    active = table[table["Status"] == "active"]
+    st.markdown(f"**{len(active)} active guidelines** · {int(active['Review overdue'].sum())} past "
+                f"their review interval ({service.settings.review_interval_days // 365} years) · "
+                f"{len(table) - len(active)} other versions")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "id": None, "Review overdue": st.column_config.CheckboxColumn("Review overdue"),
+        "Uploaded at": st.column_config.DatetimeColumn("Uploaded at", format="YYYY-MM-DD HH:mm")})
+    if table.empty:
+        return
+    labels = {int(r.id): f"{r.Title} · v{r.Version} · {r.Status}" for r in table.itertuples()}
+    row_id = st.selectbox("Guideline version", list(labels), format_func=labels.get, key="admin_row")
+    row = table[table["id"] == row_id].iloc[0]
+    _row_actions(service, session, int(row_id), row)
+    _version_changes(service, session, int(row_id))
+
+
+def _row_actions(service: AdminService, session: AdminSession, row_id: int, row: pd.Series) -> None:
+    cols = st.columns(4)
+    if row["Status"] == "active" and cols[0].button("Retire", key="admin_retire"):
+        service.retire(session, row_id)
+        st.toast(f"Retired {row['Title']} v{row['Version']}")
+        st.rerun()
+    if row["Status"] in ("retired", "superseded") and cols[1].button("Restore this version",
+                                                                       key="admin_restore"):
+        with st.spinner("Re-indexing the stored original…"):
+            service.restore(session, row_id)
+        st.toast(f"Restored {row['Title']} v{row['Version']}")
+        st.rerun()
+    sure = cols[2].checkbox("Confirm delete", key="admin_confirm_delete")
+    if cols[2].button("Delete", key="admin_delete", disabled=not sure):
+        service.delete(session, row_id)
+        st.rerun()
+    path, name = service.original(session, row_id, audit=False)
+    if path.is_file():
+        cols[3].download_button("Download original", path.read_bytes(), file_name=name,
+                                key="admin_download",
+                                on_click=lambda: service.original(session, row_id, audit=True))
+    else:
+        cols[3].error("The stored original is missing.")
+
+
+def _version_changes(service: AdminService, session: AdminSession, row_id: int) -> None:
+    row = service.library._row(row_id)
+    others = [r for r in service.versions(session, row["guideline_id"]) if r["id"] != row_id]
+    if row["status"] != "active" or not others:
+        return
+    with st.expander(f"What changed in v{row['version']}"):
+        old = st.selectbox("Compare with", [r["id"] for r in others], key="admin_compare_with",
+                           format_func=lambda i: next(f"v{r['version']} ({r['status']})" for r in others
+                                                      if r["id"] == i))
+        if st.button("Show changes", key="admin_show_changes"):
+            render_change_report(service.change_report(session, row["guideline_id"], old, row_id))
+
+
+def render_change_report(report: ChangeReport) -> None:
+    st.markdown(f"**{report.title}: v{report.old_version} → v{report.new_version}** · "
+                f"{len(report.added)} added · {len(report.removed)} removed · {len(report.changed)} "
+                f"changed · {report.unchanged} unchanged sections")
+    for label, sections in (("Added", report.added), ("Removed", report.removed), ("Changed", report.changed)):
+        if sections:
+            st.markdown(f"*{label}:* " + "; ".join(sections))
+    if report.questions:
+        st.markdown("**Recent questions whose answers cited a changed or removed section**")
+        st.dataframe(pd.DataFrame([{"When": q.at, "Question": q.question, "Section": q.section}
+                                   for q in report.questions]), hide_index=True)
+    else:
+        st.caption("No recent questions cited the changed sections.")
+
+
+# Upload --------------------------------------------------------------------------------------
+def _upload_dir() -> Path:
+    folder = st.session_state.get("_admin_upload_dir")
+    if not folder or not Path(folder).is_dir():
+        folder = tempfile.mkdtemp(prefix="guidelight-upload-")
+        st.session_state["_admin_upload_dir"] = folder
+    return Path(folder)
+
+
+def _saved(uploaded: Any) -> Path:
+    """Uploaded bytes written to a temp file (the parser works on files, in another process)."""
+    path = _upload_dir() / f"{uploaded.file_id}{Path(uploaded.name).suffix.lower()}"
+    if not path.exists():
+        path.write_bytes(uploaded.getvalue())
+    return path
+
+
+def upload_tab(service: AdminService, session: AdminSession) -> None:
+    files = st.file_uploader("Guideline files (PDF, DOCX, HTML, Markdown, text)", type=UPLOAD_TYPES,
+                             accept_multiple_files=True, key="admin_uploads")
+    if not files:
+        st.caption("Uploaded files are previewed here before anything is published.")
+        return
+    pending: list[PendingUpload] = []
+    for uploaded in files:
+        path = _saved(uploaded)
+        with st.expander(uploaded.name, expanded=True):
+            preview, overrides = _file_form(service, session, uploaded, path)
+            render_preview(preview)
+        if preview.publishable:
+            pending.append(PendingUpload(path, uploaded.name, overrides))
+    if st.button(f"Publish {len(pending)} file(s)", type="primary", disabled=not pending, key="admin_publish"):
+        _publish(service, session, pending)
+
+
+def _file_form(service: AdminService, session: AdminSession, uploaded: Any,
+               path: Path) -> tuple[UploadPreview, dict[str, str] | None]:
+    key = f"_admin_preview_{uploaded.file_id}"
+    if key not in st.session_state:
+        with st.spinner(f"Reading {uploaded.name}…"):
+            st.session_state[key] = (service.preview(session, path, uploaded.name), None)
+    preview, overrides = st.session_state[key]
+    if preview.meta is None:
+        return preview, overrides
+    with st.form(f"admin_meta_{uploaded.file_id}"):
+        cols = st.columns(3)
+        typed = {name: cols[i % 3].text_input(label, value=str(getattr(preview.meta, name) or ""))
+                 for i, (name, label) in enumerate(META_FIELDS)}
+        if st.form_submit_button("Update preview with these details"):
+            changed = {k: v for k, v in typed.items() if v and v != str(getattr(preview.meta, k) or "")}
+            merged = {**(overrides or {}), **changed} or None
+            st.session_state[key] = (service.preview(session, path, uploaded.name, merged), merged)
+            st.rerun()
+    return preview, overrides
+
+
+def render_preview(preview: UploadPreview) -> None:
+    if preview.error:
+        st.error(f"{preview.file_name}: {preview.error}")
+        return
+    meta = preview.meta
+    st.markdown(f"**{meta.title}** v{meta.version} · {meta.publisher} · {preview.pages or '—'} page(s) · "
+                f"{len(preview.sections)} section(s) · {preview.chunks} passage(s)")
+    st.caption("Sections: " + "; ".join(dict.fromkeys(preview.sections)))
+    for warning in preview.warnings:
+        st.warning(warning)
+
+
+def _publish(service: AdminService, session: AdminSession, pending: list[PendingUpload]) -> None:
+    bars = [progress_bar(f"Waiting: {p.display_name}") for p in pending]
+    results = service.publish(session, pending, progress_for=lambda i: bars[i])
+    for result in results:
+        report = result.report
+        if report.status == "failed":
+            st.error(f"{report.file_name} was not published: {report.reason}")
+        else:
+            st.success(f"{report.file_name}: {report.status} · {report.title} v{report.version} · "
+                       f"{report.chunks} passages")
+        if result.changes:
+            render_change_report(result.changes)
+    for key in [k for k in st.session_state if str(k).startswith("_admin_preview_")]:
+        del st.session_state[key]
+    shutil.rmtree(st.session_state.pop("_admin_upload_dir", ""), ignore_errors=True)
+
+
+# Index ---------------------------------------------------------------------------------------
+def index_tab(service: AdminService, session: AdminSession) -> None:
+    mismatch = service.embedding_mismatch(session)
+    if mismatch:
+        st.error("Rebuild required. " + mismatch)
+    st.markdown("A rebuild indexes every stored original into a new collection, runs the gold "
+                "question set on it and on the live index, and swaps only if hit@5 did not drop. "
+                "Clinicians keep getting answers from the live index throughout.")
+    force = st.checkbox("Swap even if quality drops (recorded in the audit log)", key="admin_force")
+    if st.button("Rebuild index", type="primary", key="admin_rebuild"):
+        st.session_state["_admin_last_rebuild"] = service.rebuild(
+            session, progress=progress_bar("Starting the rebuild…"), force=force)
+    report = st.session_state.get("_admin_last_rebuild")
+    if report:
+        render_rebuild(report)
+    builds = service.builds(session)
+    st.dataframe(builds, hide_index=True, width="stretch")
+    if not builds.empty and (builds["Status"] == "previous").any():
+        if st.button("Roll back to the previous index", key="admin_rollback"):
+            st.success(f"The live index is now {service.rollback(session)}.")
+            st.session_state.pop("_admin_last_rebuild", None)
+
+
+def render_rebuild(report: dict[str, Any]) -> None:
+    if report["swapped"]:
+        st.success(f"Swapped: {report['collection']} is live ({report['chunks']} passages).")
+    else:
+        st.error(f"Not swapped: the new index scored lower on the gold set; the live index is unchanged.")
+    for failed in report.get("failed") or []:
+        st.warning(f"{failed['title']} could not be re-indexed: {failed['reason']}")
+    metrics = ["n", "hit@1", "hit@5", "mrr", "abstain_precision", "abstain_recall", "p50_ms", "p95_ms"]
+    live, new = report.get("live") or {}, report.get("new") or {}
+    if new:
+        st.dataframe(pd.DataFrame({"Live index": [live.get(m) for m in metrics],
+                                   "New index": [new.get(m) for m in metrics]}, index=metrics))
+
+
+# Insights and audit --------------------------------------------------------------------------
+def insights_tab(service: AdminService, session: AdminSession) -> None:
+    events, feedback = service.events(session), service.feedback(session)
+    if not events:
+        st.caption("No questions asked yet.")
+    else:
+        st.markdown("**Questions per day**")
+        st.bar_chart(questions_per_day(events))
+        st.markdown("**Confidence levels per day**")
+        st.bar_chart(levels_per_day(events))
+    if feedback:
+        st.markdown("**Feedback per day**")
+        st.bar_chart(feedback_per_day(feedback))
+    st.markdown("**Questions the library could not answer, grouped** (the gaps to fill)")
+    gaps = service.gaps(session)
+    if gaps:
+        st.dataframe(pd.DataFrame([{"Asked": g.count, "Example": g.label,
+                                    "Other wordings": " | ".join(g.questions[1:4])} for g in gaps]),
+                     hide_index=True, width="stretch")
+    else:
+        st.caption("None so far.")
+    st.markdown("**Recent negative feedback**")
+    st.dataframe(negative_feedback(feedback), hide_index=True, width="stretch")
+
+
+def audit_tab(service: AdminService, session: AdminSession) -> None:
+    st.dataframe(service.audit(session), hide_index=True, width="stretch")
