@@ -25,7 +25,7 @@ from pipelines.models import Answer, Citation, Confidence, Passage
 from pipelines.parsing import ParserPool
 from pipelines.related import RelatedQuestions
 from pipelines.retrieval import GuidelineRetriever, SearchFilters
-from pipelines.safety import Scrubber, clean_question, looks_like_injection, red_flags
+from pipelines.safety import Scrubber, clean_question, looks_like_injection, red_flags, search_text
 from pipelines.store import Store
 from pipelines.validate import Limits
 
@@ -131,7 +131,8 @@ class Assistant:
                 "injection": looks_like_injection(scrubbed.text)}
 
     def _condense(self, state: dict[str, Any]) -> str:
-        return condense_query(state["safety"]["text"], state["safety"]["history"])
+        return condense_query(search_text(state["safety"]["text"]),
+                              [search_text(h) for h in state["safety"]["history"]])
 
     def _retrieve(self, state: dict[str, Any]) -> list[Passage]:
         if not state["search_query"].strip():

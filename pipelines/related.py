@@ -88,16 +88,29 @@ class RelatedQuestions:
 
     def similar(self, vector: list[float], question: str, limit: int = 5,
                 min_similarity: float = 0.55) -> list[RelatedQuestion]:
-        """Up to `limit` earlier questions nearest to this one, excluding itself."""
+        """Up to `limit` earlier questions nearest to this one, excluding itself.
+
+        When too few past questions are close enough (a new install), the nearest curated
+        starter questions fill the panel, so it is never empty.
+        """
         self._ensure()
         own = normalise(question).lower().rstrip("?")
-        out = []
-        for point in self._query(vector, limit + 3, min_similarity):
-            payload = point.payload or {}
-            text = payload.get("text", "")
-            if normalise(text).lower().rstrip("?") == own or point.score >= 0.97:
-                continue
-            out.append(RelatedQuestion(text, int(payload.get("count", 1)), float(point.score)))
+        out: list[RelatedQuestion] = []
+        seen = {own}
+        curated = models.Filter(must=[models.FieldCondition(
+            key="source", match=models.MatchValue(value="curated"))])
+        for points in (self._query(vector, limit + 3, min_similarity),
+                       self._query(vector, limit + 3, None, curated)):
+            for point in points:
+                payload = point.payload or {}
+                text = payload.get("text", "")
+                key = normalise(text).lower().rstrip("?")
+                if key in seen or point.score >= 0.97:
+                    continue
+                seen.add(key)
+                out.append(RelatedQuestion(text, int(payload.get("count", 1)), float(point.score)))
+            if len(out) >= limit:
+                break
         return out[:limit]
 
     def purge(self, retention_days: int) -> None:
@@ -117,6 +130,8 @@ class RelatedQuestions:
         with self.index._lock:
             self.index.client.upsert(self.collection, points=[point], wait=True)
 
-    def _query(self, vector: list[float], limit: int, threshold: float) -> list[models.ScoredPoint]:
+    def _query(self, vector: list[float], limit: int, threshold: float | None,
+               query_filter: models.Filter | None = None) -> list[models.ScoredPoint]:
         return self.index._read(self.index.client.query_points, self.collection, query=vector,
-                                limit=limit, score_threshold=threshold, with_payload=True).points
+                                limit=limit, score_threshold=threshold, query_filter=query_filter,
+                                with_payload=True).points

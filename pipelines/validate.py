@@ -22,6 +22,10 @@ class IngestError(ValueError):
         self.filename = filename
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        """Pickle by both fields: the parser worker sends this error back to the app process."""
+        return type(self), (self.filename, self.reason)
+
 
 @dataclass(frozen=True)
 class Limits:

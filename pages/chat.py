@@ -1,0 +1,67 @@
+"""The clinician's chat page: ask, read the cited answer, follow up, give feedback.
+
+Reads top to bottom: filters and input, the conversation so far, then the new question's answer.
+All answering goes through the shared `Assistant`; rendering lives in `ui.render`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pipelines.related import STARTERS
+from pipelines.retrieval import SearchFilters
+from ui import render
+from ui.conversation import ask, send_feedback, shown_question
+from ui.resources import get_assistant
+from ui.state import ChatState
+
+ANY = "Any"
+
+assistant = get_assistant()
+state = ChatState()
+
+
+def library_filters() -> SearchFilters:
+    """Optional publisher / specialty filters, offered from the active library."""
+    rows = assistant.store.guideline_rows(status="active")
+    publishers = sorted({r["publisher"] for r in rows if r.get("publisher")})
+    specialties = sorted({r["specialty"] for r in rows if r.get("specialty")})
+    with st.sidebar.expander("Filter the library", icon=":material/filter_alt:"):
+        publisher = st.selectbox("Publisher", [ANY, *publishers], key="filter_publisher")
+        specialty = st.selectbox("Specialty", [ANY, *specialties], key="filter_specialty")
+    return SearchFilters(publisher=None if publisher == ANY else publisher,
+                         specialty=None if specialty == ANY else specialty)
+
+
+def on_feedback(exchange_id: str) -> None:
+    send_feedback(assistant, state, exchange_id)
+
+
+filters = library_filters()
+typed = st.chat_input("Ask a clinical question, e.g. “When should I start a statin?”",
+                      max_chars=assistant.settings.max_question_chars, submit_mode="disable")
+question = typed or state.take_queued()
+
+with st.container(horizontal=True, vertical_alignment="center"):
+    st.title("Ask the guidelines")
+    if state.exchanges or question:
+        st.button("New conversation", icon=":material/add_comment:", on_click=state.reset)
+st.caption("Answers come only from the guideline library, with numbered citations. "
+           "Do not enter patient identifiers: any found are removed before searching.")
+
+for exchange in state.exchanges:
+    render.question_bubble(exchange.question)
+    with st.chat_message("assistant"):
+        render.answer(exchange, state.queue, on_feedback)
+
+if not state.exchanges and not question:
+    st.markdown("**Try one of these questions**")
+    for i, starter in enumerate(STARTERS[:6]):
+        st.button(starter, key=f"starter-{i}", icon=":material/arrow_forward:", type="secondary",
+                  on_click=state.queue, args=(starter,))
+
+if question:
+    shown = shown_question(assistant, question)
+    render.question_bubble(shown)
+    with st.chat_message("assistant"):
+        render.answer(ask(assistant, state, question, shown, filters), state.queue, on_feedback)

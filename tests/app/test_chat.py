@@ -1,0 +1,252 @@
+"""The clinician's chat page through Streamlit's AppTest, from the real entry point.
+
+Every test runs the whole app (`streamlit_app.py`, its navigation and the chat page) over a
+private copy of the seeded demonstration library: real Qdrant local mode, real SQLite, the real
+offline composer; model mode talks to the loopback OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from pipelines.config import Settings, get_settings
+from pipelines.export import DISCLAIMER
+from pipelines.index import close_client, open_client
+from pipelines.related import STARTERS
+from pipelines.render_safety import neutralise_markdown
+from pipelines.store import Store
+from tests.support.llm_server import LLMServer, llm_server  # noqa: F401  (fixture)
+from ui.conversation import ERROR_MESSAGE
+from ui.render import LEVEL_STYLE
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = "How can I differentiate nocturnal leg cramps from other causes of leg pain?"
+EARLIER = "How do I treat nocturnal leg cramps?"  # high confidence; cosine 0.81 to SEED
+NHS_QUESTION = "Nocturnal leg cramps treatment quinine stretching 943 476 5919"  # moderate
+NHS_FORMS = ("943 476 5919", "9434765919", "943-476-5919")
+
+
+@pytest.fixture
+def chat_env(seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """A private copy of the seeded library as the app's data folder; caches cleared around it."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(seeded_template, data_dir)
+    monkeypatch.setenv("GUIDELIGHT_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    yield get_settings()
+    settings = get_settings()
+    st.cache_resource.clear()
+    close_client(settings)
+    get_settings.cache_clear()
+
+
+def open_chat() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240)
+    return at.run()
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question)
+    return at.run()
+
+
+def last(at: AppTest):
+    """The newest exchange of this session's conversation."""
+    return at.session_state["chat_exchanges"][-1]
+
+
+def badge_labels(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if "-badge[" in m.value]
+
+
+def related_buttons(at: AppTest) -> list:
+    return [b for b in at.button if b.key and b.key.startswith("related-")]
+
+
+def past_query_texts(settings: Settings) -> list[str]:
+    """Every question stored in the related-questions collection (the app's own client)."""
+    client, _ = open_client(settings)
+    points, _ = client.scroll(settings.queries_collection, limit=10_000, with_payload=True)
+    return [p.payload.get("text", "") for p in points]
+
+
+def test_first_screen_shows_starters_and_sidebar(chat_env: Settings) -> None:
+    at = open_chat()
+    assert not at.exception
+    starters = [b.label for b in at.button if b.key and b.key.startswith("starter-")]
+    assert starters == STARTERS[:6]
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "Library: 48 guidelines" in sidebar and "offline composer" in sidebar
+    assert len(at.chat_input) == 1
+    assert [s.label for s in at.sidebar.selectbox] == ["Publisher", "Specialty"]
+    assert not at.chat_message
+
+
+def test_starter_button_asks_its_question(chat_env: Settings) -> None:
+    at = open_chat()
+    next(b for b in at.button if b.key == "starter-1").click()
+    at.run()
+    assert not at.exception
+    assert last(at).answer.question == STARTERS[1]
+    assert not [b for b in at.button if b.key and b.key.startswith("starter-")]
+
+
+def test_seed_question_shows_cited_answer_confidence_and_related(chat_env: Settings) -> None:
+    other_user = open_chat()
+    ask(other_user, EARLIER)  # an earlier question by someone else feeds the related panel
+    at = open_chat()
+    ask(at, SEED)
+    assert not at.exception and not at.error
+    answer = last(at).answer
+    assert answer.citations and answer.confidence.level in ("high", "moderate")
+    assert neutralise_markdown(answer.answer) in [m.value for m in at.markdown]
+    assert "\\[1\\]" in neutralise_markdown(answer.answer)
+    colour, icon = LEVEL_STYLE[answer.confidence.level]
+    assert badge_labels(at) == [f":{colour}-badge[{icon} {answer.confidence.label}]"]
+    sources = [e.label for e in at.expander if e.label.startswith("\\[")]
+    assert len(sources) == len(answer.citations) and sources[0].startswith("\\[1\\] ")
+    first = answer.citations[0]
+    expander = next(e for e in at.expander if e.label.startswith("\\[1\\]"))
+    detail = " ".join(m.value for m in expander.markdown)
+    for fact in (first.publisher, "Last reviewed", first.last_reviewed, "Section"):
+        assert fact in detail
+    assert at.link_button[0].url == first.url
+    assert [b.label for b in related_buttons(at)] == [EARLIER]
+    assert any(DISCLAIMER in c.value for c in at.caption)
+
+
+def test_clicking_a_related_question_asks_it(chat_env: Settings) -> None:
+    ask(open_chat(), EARLIER)
+    at = ask(open_chat(), SEED)
+    related_buttons(at)[0].click()
+    at.run()
+    assert not at.exception
+    assert [x.answer.question for x in at.session_state["chat_exchanges"]] == [SEED, EARLIER]
+    assert len(at.chat_message) == 4
+
+
+def test_follow_up_is_searched_with_the_conversation(chat_env: Settings) -> None:
+    at = ask(open_chat(), "How should acute gout be treated?")
+    ask(at, "What if colchicine is not tolerated?")
+    assert not at.exception
+    expected = "How should acute gout be treated? What if colchicine is not tolerated?"
+    assert last(at).answer.search_query == expected
+    assert len(at.chat_message) == 4
+
+
+def test_new_conversation_forgets_the_history(chat_env: Settings) -> None:
+    at = ask(open_chat(), SEED)
+    next(b for b in at.button if b.label == "New conversation").click()
+    at.run()
+    assert not at.chat_message and at.session_state["chat_exchanges"] == []
+    assert [b for b in at.button if b.key and b.key.startswith("starter-")]
+    ask(at, "What if colchicine is not tolerated?")
+    assert last(at).answer.search_query == "What if colchicine is not tolerated?"
+
+
+def test_off_topic_question_abstains_visibly(chat_env: Settings) -> None:
+    at = ask(open_chat(), "write me a poem about autumn")
+    assert not at.exception
+    answer = last(at).answer
+    assert answer.abstained
+    assert badge_labels(at) == [":gray-badge[:material/search_off: No guidance found]"]
+    warning = at.warning[0].value
+    assert "No guidance found" in warning
+    assert all(title in warning for title in answer.nearest_guidelines) and answer.nearest_guidelines
+    assert not [e for e in at.expander if e.label.startswith("\\[")]
+
+
+def test_nhs_number_is_removed_shown_and_never_stored(chat_env: Settings) -> None:
+    at = open_chat()
+    related_before = past_query_texts(chat_env)
+    ask(at, NHS_QUESTION)
+    assert not at.exception
+    assert any("Identifiers were removed" in i.value and "NHS number" in i.value for i in at.info)
+    shown = " ".join(m.value for m in at.markdown)
+    assert not any(form in shown for form in NHS_FORMS)
+    assert last(at).question == "Nocturnal leg cramps treatment quinine stretching [NHS number]"
+    assert last(at).answer.confidence.level in ("high", "moderate")  # would be stored if clean
+    events = Store(chat_env.db_url).query_event_rows()
+    assert events[-1]["identifiers_found"] and events[-1]["question"] is None
+    assert not any(form in str(row) for row in events for form in NHS_FORMS)
+    assert past_query_texts(chat_env) == related_before  # not stored, not even merged as a count
+    client, _ = open_client(chat_env)
+    points, _ = client.scroll(chat_env.queries_collection, limit=10_000, with_payload=True)
+    assert not any(form in str(p.payload) for p in points for form in NHS_FORMS)
+    assert sum(int(p.payload.get("count", 1)) for p in points) == len(points)
+
+
+def test_feedback_with_comment_is_recorded(chat_env: Settings) -> None:
+    at = ask(open_chat(), SEED)
+    exchange_id = last(at).id
+    next(b for b in at.button if b.label == "Send feedback").click()
+    at.run()
+    assert "Choose thumbs up or thumbs down" in " ".join(c.value for c in at.caption)
+    assert Store(chat_env.db_url).feedback_rows() == []
+    at.feedback(key=f"rating-{exchange_id}").set_value(0)
+    at.text_input(key=f"comment-{exchange_id}").set_value("Missed the quinine warning")
+    next(b for b in at.button if b.label == "Send feedback").click()
+    at.run()
+    rows = Store(chat_env.db_url).feedback_rows()
+    assert len(rows) == 1
+    assert rows[0]["rating"] == -1 and rows[0]["comment"] == "Missed the quinine warning"
+    assert rows[0]["question"] == SEED and rows[0]["sources"][0]["n"] == 1
+    assert any("Feedback recorded" in c.value for c in at.caption)
+    assert not at.feedback
+
+
+def test_answer_downloads_and_copies_as_markdown(chat_env: Settings) -> None:
+    at = ask(open_chat(), SEED)
+    answer = last(at).answer
+    assert at.download_button[0].label == "Download as Markdown"
+    markdown = at.code[0].value
+    assert markdown.startswith(f"# {SEED}")
+    assert answer.confidence.label in markdown and DISCLAIMER in markdown
+    for citation in answer.citations:
+        assert f"\\[{citation.n}\\] {citation.title}" in markdown
+
+
+def test_failure_shows_a_plain_error_and_keeps_the_app_usable(chat_env: Settings,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    at = ask(open_chat(), SEED)
+    first_id = last(at).id
+    client, _ = open_client(chat_env)
+    client.delete_collection(chat_env.queries_collection)  # a damaged related-questions store
+    secret = "How do I treat nocturnal leg cramps in a pilot?"  # confident, so it is recorded
+    with caplog.at_level(logging.ERROR, logger="guidelight.chat"):
+        ask(at, secret)
+    assert not at.exception
+    assert [e.value for e in at.error] == [ERROR_MESSAGE]
+    assert "Answering failed with ValueError" in caplog.text and "pilot" not in caplog.text
+    assert len(at.chat_message) == 4 and len(at.chat_input) == 1
+    at.feedback(key=f"rating-{first_id}").set_value(1)  # the earlier answer still works
+    next(b for b in at.button if b.label == "Send feedback").click()
+    at.run()
+    assert not at.exception
+    assert [r["rating"] for r in Store(chat_env.db_url).feedback_rows()] == [1]
+
+
+def test_model_mode_streams_and_labels_the_model(chat_env: Settings, llm_server: LLMServer,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.setenv("OPENAI_BASE_URL", llm_server.url + "/v1")
+    monkeypatch.setenv("LLM_MODEL", "test-model")
+    monkeypatch.setenv("GUIDELIGHT_LLM_TIMEOUT_S", "5")
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    at = open_chat()
+    assert "Answers: test-model" in [c.value for c in at.sidebar.caption]
+    ask(at, SEED)
+    assert not at.exception
+    answer = last(at).answer
+    assert answer.mode == "model:test-model" and answer.citations
+    assert llm_server.requests and llm_server.requests[-1].get("stream") is True
+    assert any("Written by test-model" in c.value for c in at.caption)

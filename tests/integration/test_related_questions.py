@@ -1,0 +1,54 @@
+"""The related-questions store behind the chat page's panel, through the real Assistant:
+starters seeded, near-duplicates merged with a count, only moderate-or-better answers kept,
+identifier-bearing questions never kept, and the panel never offering the question itself."""
+
+from __future__ import annotations
+
+from pipelines.assistant import Assistant
+from pipelines.related import STARTERS
+
+EARLIER = "How do I treat nocturnal leg cramps?"
+SEED = "How can I differentiate nocturnal leg cramps from other causes of leg pain?"
+
+
+def stored(assistant: Assistant) -> dict[str, int]:
+    """Question text → count, for every point in the related-questions collection."""
+    client = assistant.index.client
+    points, _ = client.scroll(assistant.settings.queries_collection, limit=10_000, with_payload=True)
+    return {p.payload["text"]: int(p.payload.get("count", 1)) for p in points}
+
+
+def test_starters_are_seeded_once(assistant: Assistant) -> None:
+    assert stored(assistant) == {q: 1 for q in STARTERS}
+    assert assistant.related_store.seed_starters() == 0
+
+
+def test_near_duplicate_is_merged_with_a_count(assistant: Assistant) -> None:
+    assistant.ask(EARLIER)
+    assistant.ask("how do I treat nocturnal leg cramps")
+    counts = stored(assistant)
+    assert counts[EARLIER] == 2
+    assert len(counts) == len(STARTERS) + 1
+
+
+def test_only_moderate_or_better_answers_are_stored(assistant: Assistant) -> None:
+    before = stored(assistant)
+    answer = assistant.ask("write me a poem about autumn")
+    assert answer.confidence.level == "insufficient"
+    assert stored(assistant) == before
+
+
+def test_questions_with_identifiers_are_never_stored(assistant: Assistant) -> None:
+    before = stored(assistant)
+    # Moderate when clean, so only the identifier filter keeps it out of the store.
+    answer = assistant.ask("Nocturnal leg cramps treatment quinine stretching 943 476 5919")
+    assert answer.redacted == ["NHS number"] and answer.confidence.level in ("high", "moderate")
+    assert stored(assistant) == before
+
+
+def test_related_offers_earlier_questions_but_not_itself(assistant: Assistant) -> None:
+    assistant.ask(EARLIER)
+    answer = assistant.ask(SEED)
+    related = [r.text for r in assistant.related(answer)]
+    assert EARLIER in related and SEED not in related
+    assert len(related) <= assistant.settings.related_limit

@@ -1,0 +1,169 @@
+"""Rendering one answer the way DESIGN.md describes, with Streamlit elements only.
+
+Every piece of untrusted text (answer body, passages, titles, past questions, notices that quote
+titles) goes through `neutralise_markdown` before any element that renders Markdown, and nothing
+here uses `unsafe_allow_html`. Confidence is shown with colour, icon and words together, in
+colours set in `.streamlit/config.toml` to meet WCAG AA contrast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from pipelines.export import DISCLAIMER, answer_to_markdown
+from pipelines.models import Answer, Citation
+from pipelines.related import RelatedQuestion
+from pipelines.render_safety import neutralise_markdown as safe
+from pipelines.render_safety import safe_url
+from ui.state import Exchange
+
+LEVEL_STYLE: dict[str, tuple[str, str]] = {
+    "high": ("green", ":material/verified:"),
+    "moderate": ("blue", ":material/check_circle:"),
+    "low": ("orange", ":material/warning:"),
+    "insufficient": ("gray", ":material/search_off:"),
+}
+ABSTAIN_MESSAGE = ("**No guidance found.** The library holds no guideline that answers this "
+                   "question, so Guidelight does not answer it.")
+
+
+def question_bubble(text: str) -> None:
+    with st.chat_message("user"):
+        st.markdown(safe(text))
+
+
+def confidence(answer: Answer, key: str) -> None:
+    """The badge, with the reasons one click away in a popover."""
+    colour, icon = LEVEL_STYLE[answer.confidence.level]
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.badge(answer.confidence.label, icon=icon, color=colour)  # type: ignore[arg-type]
+        if answer.confidence.reasons:
+            with st.popover("Why this confidence?", icon=":material/help:", type="tertiary",
+                            key=f"why-{key}"):
+                st.markdown("\n".join(f"- {safe(r)}" for r in answer.confidence.reasons))
+
+
+def safety_banners(answer: Answer) -> None:
+    """Red-flag banners first; then notices (identifiers removed, fallbacks, shortening)."""
+    for flag in answer.red_flags:
+        st.error(f"**Red flag — {safe(flag.name)}.** {safe(flag.message)}", icon=":material/emergency:")
+    for notice in answer.notices:
+        if _is_stale(notice):
+            continue
+        privacy = notice.startswith("Identifiers were removed")
+        st.info(safe(notice), icon=":material/shield_person:" if privacy else ":material/info:")
+
+
+def _is_stale(notice: str) -> bool:
+    return notice.startswith("[") and "last reviewed" in notice
+
+
+def body(answer: Answer) -> None:
+    if answer.abstained:
+        nearest = "".join(f"\n- {safe(title)}" for title in answer.nearest_guidelines)
+        extra = f"\n\nNearest guidelines the library does have:{nearest}" if nearest else ""
+        st.warning(ABSTAIN_MESSAGE + extra, icon=":material/search_off:")
+        return
+    st.markdown(safe(answer.answer))
+
+
+def citations(answer: Answer) -> None:
+    """Numbered sources, each opening the exact passage with its provenance and source link."""
+    if not answer.citations:
+        return
+    st.markdown("**Sources**")
+    for citation in answer.citations:
+        label = f"\\[{citation.n}\\] {safe(citation.title)} — {safe(citation.section or 'passage')}"
+        with st.expander(label, icon=":material/menu_book:"):
+            _citation_detail(citation)
+    for notice in answer.notices:
+        if _is_stale(notice):
+            st.warning(safe(notice), icon=":material/history:")
+
+
+def _citation_detail(citation: Citation) -> None:
+    facts = [f"**Guideline:** {safe(citation.title)}", f"**Publisher:** {safe(citation.publisher)}",
+             f"**Section:** {safe(citation.section or '—')}",
+             f"**Page:** {citation.page if citation.page is not None else '—'}",
+             f"**Last reviewed:** {safe(citation.last_reviewed or 'unknown')}"]
+    st.markdown("  \n".join(facts))
+    quoted = "\n".join(f"> {safe(line)}" for line in citation.text.splitlines() if line.strip())
+    st.markdown(quoted or "> (empty passage)")
+    url = safe_url(citation.url)
+    if url:
+        st.link_button("Open the source", url, icon=":material/open_in_new:")
+    else:
+        st.caption("No web address recorded for this guideline.")
+
+
+def provenance(answer: Answer) -> None:
+    if answer.mode == "offline-extractive":
+        made = "Offline answer: sentences copied from the passages, no language model."
+    elif answer.mode == "offline-fallback":
+        made = "Offline fallback answer: sentences copied from the passages."
+    elif answer.mode == "abstain":
+        made = "No answer given."
+    else:
+        made = f"Written by {answer.mode.removeprefix('model:')} and checked against the passages."
+    total = answer.timings_ms.get("total")
+    timing = f" · {total / 1000:.1f} s" if total is not None else ""
+    st.caption(f"{made}{timing} · {DISCLAIMER}")
+
+
+def related(exchange: Exchange, on_pick: Callable[[str], None]) -> None:
+    """Up to five earlier questions; one click asks that question."""
+    if not exchange.related:
+        return
+    st.markdown("**Related questions**")
+    for i, question in enumerate(exchange.related):
+        st.button(safe(question.text), key=f"related-{exchange.id}-{i}", type="tertiary",
+                  icon=":material/subdirectory_arrow_right:", help=_asked(question),
+                  on_click=on_pick, args=(question.text,))
+
+
+def _asked(question: RelatedQuestion) -> str:
+    return "Asked once before" if question.count <= 1 else f"Asked {question.count} times before"
+
+
+def feedback(exchange: Exchange, on_send: Callable[[str], None]) -> None:
+    """Thumbs up/down with an optional comment, sent together."""
+    if exchange.feedback_sent is not None:
+        st.caption(":material/check: Feedback recorded, thank you.")
+        return
+    with st.form(key=f"feedback-{exchange.id}", border=False, enter_to_submit=False):
+        st.markdown("Was this answer useful?")
+        st.feedback("thumbs", key=f"rating-{exchange.id}")
+        st.text_input("Comment (optional)", key=f"comment-{exchange.id}", max_chars=1000,
+                      placeholder="What was right or wrong? Please do not include patient details.")
+        st.form_submit_button("Send feedback", on_click=on_send, args=(exchange.id,))
+    if exchange.feedback_problem:
+        st.caption(exchange.feedback_problem)
+
+
+def export(answer: Answer, key: str) -> None:
+    """Download as Markdown, and a copyable view of the same text."""
+    markdown = answer_to_markdown(answer)
+    st.download_button("Download as Markdown", markdown, file_name="guidelight-answer.md",
+                       mime="text/markdown", key=f"download-{key}", on_click="ignore",
+                       icon=":material/download:")
+    with st.expander("Copy as text", icon=":material/content_copy:"):
+        st.code(markdown, language="markdown", wrap_lines=True)
+
+
+def answer(exchange: Exchange, on_pick: Callable[[str], None], on_feedback: Callable[[str], None]) -> None:
+    """The whole assistant turn for one exchange (answer or error)."""
+    if exchange.error:
+        st.error(exchange.error, icon=":material/error:")
+        return
+    assert exchange.answer is not None
+    result = exchange.answer
+    confidence(result, exchange.id)
+    safety_banners(result)
+    body(result)
+    citations(result)
+    provenance(result)
+    related(exchange, on_pick)
+    feedback(exchange, on_feedback)
+    export(result, exchange.id)
