@@ -1,0 +1,345 @@
+"""Benchmark: `python -m pipelines bench [--quick] [--json] [--write-docs]`.
+
+Measures, on a throw-away data folder (never the repo's `data/index`), what a clinician or a
+clinical lead would feel: seeding the demonstration library, question latency over the gold set
+with per-stage timings, related-question lookup with thousands of stored past questions, a full
+rebuild, questions asked during that rebuild, and 20 concurrent askers. Every ratio is taken
+against a baseline measured in the same run, so a busy machine skews both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from pipelines.config import REPO_ROOT, Settings
+
+DOCS_PATH = REPO_ROOT / "docs" / "benchmark.md"
+STAGES = ("safety", "condense", "retrieve", "grade", "total")
+
+# Variations that turn one gold question into many realistic past queries.
+PREFIXES = ["", "", "quick q: ", "In primary care, ", "GP here - ", "For an adult, ", "For an elderly patient, ",
+            "Pharmacist asking: ", "Nurse query: ", "Can you remind me ", "What does the guidance say: "]
+SUFFIXES = ["", "", "?", " in pregnancy", " in CKD", " in children", " in over 65s", " - first line?",
+            " and when to refer", " and follow-up interval", " and safety netting", " (NICE)", " in care homes"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much work one run does; `--quick` shrinks everything."""
+
+    questions: int | None  # None: every gold question
+    related_points: int
+    related_lookups: int
+    threads: int
+    per_thread: int
+    single_user: int
+
+    @classmethod
+    def of(cls, quick: bool, args: argparse.Namespace) -> Plan:
+        if quick:
+            return cls(40, args.related or 2000, 40, args.threads, 3, 30)
+        return cls(None, args.related or 10_000, 100, args.threads, 5, 60)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"n": len(values), "p50": round(statistics.median(values), 1) if values else 0.0,
+            "p95": round(percentile(values, 95), 1)}
+
+
+def ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else 0.0
+
+
+def load_gold(settings: Settings, limit: int | None) -> list[str]:
+    lines = settings.eval_questions.read_text("utf-8").splitlines()
+    questions = [json.loads(line)["q"] for line in lines if line.strip()]
+    return questions[:limit] if limit else questions
+
+
+def vary(questions: list[str], n: int, seed: int = 7) -> list[str]:
+    """`n` distinct past queries made from the gold questions with realistic variations."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    out: list[str] = []
+    while len(out) < n:
+        base = rng.choice(questions)
+        words = base.split()
+        if len(words) > 6 and rng.random() < 0.3:
+            words = words[: rng.randint(5, len(words))]
+        text = rng.choice(PREFIXES) + " ".join(words) + rng.choice(SUFFIXES)
+        if rng.random() < 0.2:
+            text = text.lower()
+        if text in seen:
+            text = f"{text} (case {len(out)})"
+        seen.add(text)
+        out.append(text)
+    return out
+
+
+# Measurements ----------------------------------------------------------------------------------
+def measure_seed(settings: Settings) -> tuple[Any, dict[str, Any]]:
+    from pipelines.assistant import Assistant
+
+    started = time.perf_counter()
+    assistant = Assistant.create(settings)
+    assistant.startup()
+    seconds = time.perf_counter() - started
+    chunks = assistant.index.count(assistant.index.live_collection())
+    return assistant, {"seconds": round(seconds, 1), "chunks": chunks,
+                       "guidelines": len(assistant.store.guideline_rows("active")),
+                       "chunks_per_s": round(chunks / seconds, 1)}
+
+
+def ask_all(assistant: Any, questions: list[str]) -> tuple[list[float], dict[str, list[float]]]:
+    """Ask each question once (not logged); total ms and per-stage ms."""
+    totals: list[float] = []
+    stages: dict[str, list[float]] = {s: [] for s in STAGES}
+    for q in questions:
+        started = time.perf_counter()
+        answer = assistant.ask(q, log=False)
+        totals.append((time.perf_counter() - started) * 1000)
+        for stage in STAGES:
+            if stage in answer.timings_ms:
+                stages[stage].append(answer.timings_ms[stage])
+    return totals, stages
+
+
+def fill_related(assistant: Any, texts: list[str], batch: int = 256) -> float:
+    """Store `texts` as past queries (real embedder, batched upserts); returns seconds."""
+    from qdrant_client import models
+
+    store = assistant.related_store
+    store._ensure()
+    started = time.perf_counter()
+    now = time.time()
+    for start in range(0, len(texts), batch):
+        part = texts[start:start + batch]
+        vectors = assistant.retriever.embeddings.embed_documents(part)
+        points = [models.PointStruct(id=str(uuid.uuid4()), vector=v, payload={
+            "text": t, "count": 1, "source": "asked", "created_ts": now, "last_ts": now})
+            for t, v in zip(part, vectors, strict=True)]
+        with assistant.index._lock:
+            assistant.index.client.upsert(store.collection, points=points, wait=True)
+    return time.perf_counter() - started
+
+
+def measure_related(assistant: Any, questions: list[str], plan: Plan) -> dict[str, Any]:
+    texts = vary(questions, plan.related_points)
+    seconds = fill_related(assistant, texts)
+    stored = assistant.index.count(assistant.related_store.collection)
+    lookups, full = [], []
+    for q in questions[: plan.related_lookups]:
+        vector = assistant.retriever.embeddings.embed_query(q)
+        started = time.perf_counter()
+        assistant.related_store.similar(vector, q, assistant.settings.related_limit,
+                                        assistant.settings.related_min_similarity)
+        lookups.append((time.perf_counter() - started) * 1000)
+        answer = assistant.ask(q, log=False)
+        started = time.perf_counter()
+        assistant.related(answer)
+        full.append((time.perf_counter() - started) * 1000)
+    return {"stored": stored, "fill_s": round(seconds, 1),
+            "fill_per_s": round(len(texts) / seconds, 1), "lookup_ms": summary(lookups),
+            "with_embedding_ms": summary(full)}
+
+
+def ask_until(assistant: Any, questions: list[str], stop: threading.Event,
+              out: list[float], errors: list[str]) -> None:
+    """Ask questions round-robin until `stop` is set (the rebuild's companion)."""
+    i = 0
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            assistant.ask(questions[i % len(questions)], log=False)
+            out.append((time.perf_counter() - started) * 1000)
+        except Exception as exc:  # a failure during the rebuild is a finding, not a crash
+            errors.append(f"{type(exc).__name__}: {exc}")
+        i += 1
+
+
+def measure_rebuild(assistant: Any, questions: list[str], idle: list[float]) -> dict[str, Any]:
+    during: list[float] = []
+    errors: list[str] = []
+    stop = threading.Event()
+    asker = threading.Thread(target=ask_until, args=(assistant, questions, stop, during, errors))
+    asker.start()
+    started = time.perf_counter()
+    try:
+        report = assistant.library.rebuild(actor="bench")
+    finally:
+        stop.set()
+        asker.join()
+    seconds = time.perf_counter() - started
+    idle_s, during_s = summary(idle), summary(during)
+    return {"seconds": round(seconds, 1), "chunks": report["chunks"], "swapped": report["swapped"],
+            "chunks_per_s": round(report["chunks"] / seconds, 1), "idle_ms": idle_s,
+            "during_ms": during_s, "p50_ratio": ratio(during_s["p50"], idle_s["p50"]),
+            "p95_ratio": ratio(during_s["p95"], idle_s["p95"]), "errors": len(errors)}
+
+
+def run_threads(n: int, work: Callable[[int], None]) -> None:
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def measure_concurrency(assistant: Any, questions: list[str], plan: Plan) -> dict[str, Any]:
+    single, _ = ask_all(assistant, questions[: plan.single_user])
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def asker(i: int) -> None:
+        for k in range(plan.per_thread):
+            q = questions[(i * plan.per_thread + k) % len(questions)]
+            started = time.perf_counter()
+            try:
+                assistant.ask(q, log=False)
+            except Exception as exc:
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                continue
+            with lock:
+                latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    run_threads(plan.threads, asker)
+    wall = time.perf_counter() - started
+    one, many = summary(single), summary(latencies)
+    return {"threads": plan.threads, "questions": plan.threads * plan.per_thread, "errors": len(errors),
+            "single_ms": one, "concurrent_ms": many, "p95_ratio": ratio(many["p95"], one["p95"]),
+            "throughput_qps": round(len(latencies) / wall, 1),
+            "single_qps": round(1000 / one["p50"], 1) if one["p50"] else 0.0}
+
+
+# Running and reporting -------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(terse=True), "load_avg_1m_at_start": load,
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def run(plan: Plan, data_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    from pipelines.index import close_client
+
+    settings = Settings(_env_file=None, data_dir=data_dir, openai_api_key=None)
+    results: dict[str, Any] = {"machine": machine(), "plan": plan.__dict__}
+    log("seeding the demonstration library")
+    assistant, results["seed"] = measure_seed(settings)
+    try:
+        questions = load_gold(settings, plan.questions)
+        log(f"asking {len(questions)} gold questions")
+        totals, stages = ask_all(assistant, questions)
+        results["questions"] = {"latency_ms": summary(totals),
+                                "stages_ms": {s: summary(v) for s, v in stages.items() if v}}
+        log(f"storing {plan.related_points} past queries and looking up related questions")
+        results["related"] = measure_related(assistant, questions, plan)
+        log(f"{plan.threads} concurrent askers vs one")
+        results["concurrency"] = measure_concurrency(assistant, questions, plan)
+        log("full rebuild while a second thread keeps asking")
+        idle, _ = ask_all(assistant, questions[: plan.single_user])
+        results["rebuild"] = measure_rebuild(assistant, questions, idle)
+    finally:
+        assistant.library.parser.close()
+        close_client(settings)
+    return results
+
+
+def table(results: dict[str, Any]) -> str:
+    """The results as a Markdown table (also what the terminal shows)."""
+    s, q, r, c, b = (results[k] for k in ("seed", "questions", "related", "concurrency", "rebuild"))
+    rows = [
+        ("Seed demo library (ingest)", f"{s['seconds']} s", f"{s['guidelines']} guidelines, {s['chunks']} chunks, "
+                                                            f"{s['chunks_per_s']} chunks/s"),
+        ("Question latency, offline", f"p50 {q['latency_ms']['p50']} ms · p95 {q['latency_ms']['p95']} ms",
+         f"{q['latency_ms']['n']} gold questions, one user"),
+    ]
+    for stage, v in q["stages_ms"].items():
+        rows.append((f"  stage: {stage}", f"p50 {v['p50']} ms · p95 {v['p95']} ms", "Answer.timings_ms"))
+    rows += [
+        ("Related lookup (vector search only)", f"p50 {r['lookup_ms']['p50']} ms · p95 {r['lookup_ms']['p95']} ms",
+         f"{r['stored']} stored past queries"),
+        ("Related lookup incl. embedding", f"p50 {r['with_embedding_ms']['p50']} ms · p95 "
+                                           f"{r['with_embedding_ms']['p95']} ms", "Assistant.related(answer)"),
+        ("Storing past queries", f"{r['fill_s']} s", f"{r['fill_per_s']} queries/s (embed + upsert)"),
+        ("Full rebuild (Library.rebuild)", f"{b['seconds']} s", f"{b['chunks']} chunks, {b['chunks_per_s']} chunks/s, "
+                                                                f"swapped={b['swapped']}"),
+        ("Questions during rebuild vs idle", f"p50 ×{b['p50_ratio']} · p95 ×{b['p95_ratio']}",
+         f"idle p95 {b['idle_ms']['p95']} ms, during p95 {b['during_ms']['p95']} ms "
+         f"({b['during_ms']['n']} asked, {b['errors']} errors)"),
+        (f"{c['threads']} concurrent askers vs one", f"p95 ×{c['p95_ratio']}",
+         f"single p95 {c['single_ms']['p95']} ms, concurrent p95 {c['concurrent_ms']['p95']} ms, "
+         f"{c['questions']} asked, {c['errors']} errors, {c['throughput_qps']} q/s vs {c['single_qps']} q/s"),
+    ]
+    lines = ["| measure | result | detail |", "| --- | --- | --- |"]
+    lines += [f"| {a} | {b_} | {d} |" for a, b_, d in rows]
+    return "\n".join(lines)
+
+
+def write_docs(results: dict[str, Any], quick: bool) -> Path:
+    m = results["machine"]
+    text = (
+        "# Benchmark\n\n"
+        "Produced by `python -m pipelines bench" + (" --quick" if quick else "") + " --write-docs` on a "
+        "temporary copy of the demonstration library (offline mode: MiniLM embeddings, Qdrant local mode, "
+        "extractive answers, SQLite). Ratios compare with a baseline measured in the same run.\n\n"
+        f"Machine: {m['cores']} cores, Python {m['python']}, {m['platform']}; 1-minute load average at "
+        f"start {m['load_avg_1m_at_start']:.1f} (the machine was shared); {m['date']}.\n\n"
+        + table(results) + "\n\n"
+        "Percentiles are nearest-rank. Qdrant local mode is brute force and single-process; beyond one "
+        "process or ~20k chunks use a Qdrant server (`QDRANT_URL`).\n\n"
+        "```json\n" + json.dumps(results, indent=2) + "\n```\n")
+    DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DOCS_PATH.write_text(text, "utf-8")
+    return DOCS_PATH
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the benchmark on a temporary data folder and print (and optionally save) the figures."""
+    import sys
+
+    quick = bool(getattr(args, "quick", False))
+    plan = Plan.of(quick, args)
+    data_dir = Path(tempfile.mkdtemp(prefix="guidelight-bench-")) / "data"
+
+    def log(message: str) -> None:
+        sys.stderr.write(f"[bench] {message}\n")
+        sys.stderr.flush()
+
+    started = time.perf_counter()
+    try:
+        results = run(plan, data_dir, log)
+    finally:
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
+    results["wall_s"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(results, indent=2) if args.json else table(results))
+    if getattr(args, "write_docs", False):
+        log(f"wrote {write_docs(results, quick)}")
+    log(f"done in {results['wall_s']} s")
+    return 0
