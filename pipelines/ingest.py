@@ -13,6 +13,7 @@ from typing import Any
 
 from pipelines.metadata import make_meta, read_embedded, split_front_matter
 from pipelines.models import Chunk, GuidelineMeta, ParsedDocument, Section
+from pipelines.safety import looks_like_injection, neutralise_passage
 from pipelines.text import split_sentences
 from pipelines.validate import IngestError, Limits, detect_type
 
@@ -45,7 +46,7 @@ def parse_document(path: Path, limits: Limits, *, display_name: str | None = Non
     """
     name = display_name or path.name
     file_type = detect_type(path, limits, name)
-    found = read_embedded(path, file_type)
+    found, warnings = without_instructions(read_embedded(path, file_type), name)
     fallback = Path(name).stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
     meta = make_meta(found, overrides, fallback)
     try:
@@ -58,7 +59,8 @@ def parse_document(path: Path, limits: Limits, *, display_name: str | None = Non
     sections = elements_to_sections(elements, meta.title)
     if not sections or sum(len(s.text) for s in sections) < 40:
         raise IngestError(name, "no readable text was found (is it a scanned image or empty?).")
-    return ParsedDocument(meta=meta, sections=sections, pages=pages, file_type=file_type)
+    return ParsedDocument(meta=meta, sections=sections, pages=pages, file_type=file_type,
+                          warnings=warnings)
 
 
 def _partition(path: Path, file_type: str, name: str, max_pages: int) -> tuple[list[Any], int | None]:
@@ -88,6 +90,8 @@ def _partition(path: Path, file_type: str, name: str, max_pages: int) -> tuple[l
 
 def _read_text(path: Path, name: str) -> str:
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -159,10 +163,36 @@ def chunk_sections(doc: ParsedDocument, target_chars: int = 900, max_chars: int 
         if BOILERPLATE.match(section.text) and len(section.text) < 300:
             continue
         label = " › ".join(section.path[1:]) or "Introduction"
+        label_flags: list[str] = []
+        if looks_like_injection(label):
+            label, label_flags = "Section", ["instruction aimed at a model"]
         for piece in _split(section.text, target_chars, max_chars):
-            chunks.append(Chunk(meta.guideline_id, meta.version, len(chunks), piece, label,
-                                section.page, meta))
+            text, flags = neutralise_passage(piece)
+            if text.strip():
+                chunks.append(Chunk(meta.guideline_id, meta.version, len(chunks), text, label,
+                                    section.page, meta, tuple(dict.fromkeys(label_flags + flags))))
+    _warn_neutralised(doc, chunks)
     return chunks
+
+
+def _warn_neutralised(doc: ParsedDocument, chunks: list[Chunk]) -> None:
+    """Tell the uploader (preview and ingest report) what was taken out of the passages."""
+    flagged = [c for c in chunks if c.flags]
+    if flagged:
+        kinds = ", ".join(dict.fromkeys(f for c in flagged for f in c.flags))
+        doc.warnings.append(f"{len(flagged)} passage(s) carried content removed before indexing "
+                            f"({kinds}); check the source file before publishing.")
+
+
+def without_instructions(found: dict[str, Any], name: str) -> tuple[dict[str, Any], list[str]]:
+    """Embedded metadata minus fields carrying instructions aimed at a model (a poisoned title
+    or publisher would reach every prompt and citation)."""
+    bad = [k for k, v in found.items() if isinstance(v, str) and looks_like_injection(v)]
+    if not bad:
+        return found, []
+    return ({k: v for k, v in found.items() if k not in bad},
+            [f"{name}: metadata field(s) {', '.join(bad)} carried instructions aimed at a model and "
+             "were ignored."])
 
 
 def _split(text: str, target: int, max_chars: int) -> list[str]:
@@ -173,6 +203,7 @@ def _split(text: str, target: int, max_chars: int) -> list[str]:
     size = 0
     for line in text.split("\n"):
         units = [line] if line.startswith("- ") else split_sentences(line)
+        units = [part for unit in units for part in _hard_wrap(unit, max_chars)]
         for unit in units:
             if current and size + len(unit) > target:
                 pieces.append("\n".join(current))
@@ -182,6 +213,20 @@ def _split(text: str, target: int, max_chars: int) -> list[str]:
     if current:
         pieces.append("\n".join(current))
     return pieces
+
+
+def _hard_wrap(unit: str, max_chars: int) -> list[str]:
+    """A "sentence" longer than a chunk (a text file of one enormous line) cut at spaces, or
+    anywhere when it has none, so no chunk exceeds `max_chars`."""
+    if len(unit) <= max_chars:
+        return [unit]
+    pieces, rest = [], unit
+    while len(rest) > max_chars:
+        cut = rest.rfind(" ", 0, max_chars)
+        cut = cut if cut > max_chars // 2 else max_chars
+        pieces.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    return pieces + ([rest] if rest else [])
 
 
 def library_files(folder: Path) -> list[Path]:

@@ -61,6 +61,7 @@ class Chunk:
     section: str
     page: int | None
     meta: GuidelineMeta
+    flags: tuple[str, ...] = ()  # what ingest neutralised (e.g. an instruction aimed at a model)
 
     @property
     def embed_text(self) -> str:
@@ -75,6 +76,7 @@ class Chunk:
             "text": self.text,
             "section": self.section,
             "page": self.page,
+            "flags": list(self.flags),
             **asdict(self.meta),
         }
 

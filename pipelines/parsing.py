@@ -7,7 +7,11 @@ app or the CLI) is unaffected. The worker is reused across files so imports are 
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +30,27 @@ def _limit_memory(megabytes: int) -> None:
         return
     limit = megabytes * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+@contextmanager
+def _bare_main() -> Iterator[None]:
+    """Show a worker being started an empty `__main__`, so it does not re-run the host script.
+
+    A spawned worker first re-runs the parent's `__main__` file. Under `streamlit run` that file
+    is the app script (`streamlit_app.py`), which cannot run outside Streamlit, so the worker died
+    before parsing anything. The worker needs nothing from `__main__`.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__file__", None) is None:
+        yield
+        return
+    stub = types.ModuleType("__main__")
+    sys.modules["__main__"] = stub
+    try:
+        yield
+    finally:
+        if sys.modules.get("__main__") is stub:
+            sys.modules["__main__"] = main
 
 
 class ParserPool:
@@ -55,8 +80,9 @@ class ParserPool:
         """
         name = display_name or path.name
         with self._lock:
-            future = self._executor().submit(parse_document, path, self.limits, display_name=name,
-                                             overrides=overrides, max_pages=self.max_pages)
+            with _bare_main():  # the worker process starts here, on the first submit
+                future = self._executor().submit(parse_document, path, self.limits, display_name=name,
+                                                 overrides=overrides, max_pages=self.max_pages)
             try:
                 return future.result(timeout=self.timeout_s)
             except FutureTimeout:

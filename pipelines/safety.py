@@ -18,7 +18,7 @@ from typing import Callable
 import yaml
 
 from pipelines.models import RedFlag
-from pipelines.text import normalise, split_sentences
+from pipelines.text import STOPWORDS, normalise, split_sentences
 
 RED_FLAGS_FILE = Path(__file__).parent / "data" / "red_flags.yaml"
 
@@ -133,8 +133,8 @@ class Scrubber:
     def _scrub_names(self, text: str, found: list[str]) -> str:
         spans = [m.span() for m in _NAME_CUE.finditer(text)]
         spans += [m.span(1) for m in _NAMED.finditer(text)]
-        spans += [m.span(1) for m in _NAME_BEFORE_VERB.finditer(text) if not self._is_eponym(m.group(1))]
-        if self.use_presidio:
+        if self.use_presidio:  # the name recognisers; patterns-only mode keeps to cued names
+            spans += [m.span(1) for m in _NAME_BEFORE_VERB.finditer(text) if not self._is_eponym(m.group(1))]
             spans += [(r.start, r.end) for r in self._people(text) if not self._is_eponym(text[r.start:r.end])]
         for start, end in reversed(merge_spans(spans)):
             if text[start:end].startswith("["):
@@ -149,8 +149,8 @@ class Scrubber:
         raw = re.findall(r"[A-Za-z]+", re.sub(r"'s\b", "", span))
         if not raw or any(not w[0].isupper() or w.isupper() for w in raw):
             return True
-        words = [w.lower() for w in raw]
-        return all(w in EPONYMS or self.known_term(w) for w in words)
+        words = [w.lower() for w in raw if w.lower() not in STOPWORDS]  # "Is Bell's palsy"
+        return bool(words) and all(w in EPONYMS or self.known_term(w) for w in words)
 
     def _people(self, text: str) -> list:
         with self._lock:

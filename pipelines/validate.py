@@ -47,6 +47,8 @@ def sniff(head: bytes) -> str:
         return "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "ole"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) and b"<\x00h\x00t\x00m\x00l" not in head.lower():
+        return "text"  # UTF-16 with a byte-order mark (Windows Notepad's "Unicode"): NULs expected
     sample = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if sample.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in sample[:1024]:
         return "html"
