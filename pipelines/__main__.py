@@ -84,6 +84,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     assistant = open_assistant()
     questions = evaluate.load_questions(Path(args.questions or get_settings().eval_questions))
+    if args.ablation:
+        table = evaluate.ablate(assistant, questions, progress=progress_bar)
+        if args.json:
+            print(json.dumps({"ablation": table}))
+        else:
+            print("| variant | " + " | ".join(evaluate.ABLATION_KEYS) + " |")
+            print("| --- " * (len(evaluate.ABLATION_KEYS) + 1) + "|")
+            for row in table:
+                print(f"| {row['variant']} | " + " | ".join(f"{row[k]:.3f}" for k in evaluate.ABLATION_KEYS) + " |")
+        return 0
     rows = []
     for row in evaluate.run(assistant, questions):
         rows.append(row)
@@ -173,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="run the gold question set")
     p.add_argument("--questions")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--ablation", action="store_true",
+                   help="the gold-set figures with each retrieval choice switched off in turn")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("reindex", help="rebuild into a new collection and swap if quality holds")
     p.add_argument("--actor", default="cli")

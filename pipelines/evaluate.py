@@ -7,6 +7,7 @@ import statistics
 from pathlib import Path
 from typing import Any, Iterator
 
+from pipelines.embeddings import embedding_dimension
 from pipelines.models import Answer
 
 
@@ -84,3 +85,55 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "p50_ms": round(statistics.median(ms), 1) if ms else 0.0,
         "p95_ms": round(percentile(ms, 0.95), 1),
     }
+
+
+ABLATIONS: list[tuple[str, dict[str, Any]]] = [
+    ("as shipped: hybrid RRF, cap 3 per guideline, spelling repair, title+section embedded", {}),
+    ("dense vectors only", {"mode": "dense"}),
+    ("sparse (BM25) only", {"mode": "sparse"}),
+    ("no per-guideline cap", {"per_guideline_cap": 100}),
+    ("no spelling repair", {"spelling_repair": False}),
+]
+ABLATION_KEYS = ("hit@1", "hit@5", "mrr", "abstain_precision", "abstain_recall", "false_abstention")
+
+
+def ablate(assistant: Any, questions: list[dict[str, Any]],
+           progress: Any = lambda fraction, message: None) -> list[dict[str, Any]]:
+    """The gold-set figures with each retrieval choice switched off in turn.
+
+    Retriever settings are changed on this assistant for the duration of each run and restored;
+    the title/section variant is a temporary collection re-embedded from the passage text alone.
+    """
+    retriever, rows = assistant.retriever, []
+    steps = len(ABLATIONS) + 1
+    for i, (name, changes) in enumerate(ABLATIONS):
+        progress(i / steps, f"Evaluating: {name}")
+        saved = {key: getattr(retriever, key) for key in changes}
+        try:
+            for key, value in changes.items():
+                setattr(retriever, key, value)
+            summary = summarise(list(run(assistant, questions)))
+        finally:
+            for key, value in saved.items():
+                setattr(retriever, key, value)
+        rows.append({"variant": name, **{k: summary[k] for k in ABLATION_KEYS}})
+
+    progress(len(ABLATIONS) / steps, "Re-embedding passages without title and section")
+    live = assistant.index.live_collection()
+    scratch = f"ablation_text_only_{live}"
+    sparse = retriever.sparse
+
+    def embed(payloads: list[dict[str, Any]]):
+        texts = [p.get("text", "") for p in payloads]
+        return retriever.embeddings.embed_documents(texts), sparse.embed_documents(texts)
+
+    try:
+        assistant.index.copy_reembedded(live, scratch, embed, assistant.library.embedding_name,
+                                        embedding_dimension(retriever.embeddings))
+        summary = summarise(list(run(assistant, questions, collection=scratch)))
+        rows.append({"variant": "passage text embedded without title and section",
+                     **{k: summary[k] for k in ABLATION_KEYS}})
+    finally:
+        assistant.index.drop(scratch)
+    progress(1.0, "Done")
+    return rows

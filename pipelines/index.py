@@ -168,9 +168,16 @@ class Index:
             return 0
 
     def hybrid_search(self, collection: str, dense: list[float], sparse: SparseVector,
-                      prefetch_k: int, limit: int) -> list[models.ScoredPoint]:
-        """Dense and sparse prefetch fused by RRF in one query, dense vectors returned for grading."""
+                      prefetch_k: int, limit: int, mode: str = "hybrid") -> list[models.ScoredPoint]:
+        """Dense and sparse prefetch fused by RRF in one query, dense vectors returned for grading.
+
+        `mode` "dense" or "sparse" searches one side only (for the evaluation's ablations).
+        """
         sparse_vector = models.SparseVector(indices=sparse.indices, values=sparse.values)
+        if mode in ("dense", "sparse"):
+            query, using = (dense, DENSE) if mode == "dense" else (sparse_vector, SPARSE)
+            return self._read(self.client.query_points, collection, query=query, using=using,
+                              limit=limit, with_payload=True, with_vectors=[DENSE]).points
         return self._read(
             self.client.query_points, collection,
             prefetch=[models.Prefetch(query=dense, using=DENSE, limit=prefetch_k),
@@ -178,6 +185,29 @@ class Index:
             query=models.FusionQuery(fusion=models.Fusion.RRF),
             limit=limit, with_payload=True, with_vectors=[DENSE],
         ).points
+
+    def copy_reembedded(self, source: str, target: str, embed: Any, embedding_model: str,
+                        dimension: int) -> int:
+        """Copy `source` into a new collection `target` with vectors from `embed(payloads)`.
+
+        `embed` returns (dense, sparse) lists for a batch of payloads. Used by the evaluation's
+        ablations (e.g. embedding the passage text without its title and section path).
+        """
+        self.create_collection(target, dimension, embedding_model)
+        offset, copied = None, 0
+        while True:
+            points, offset = self._read(self.client.scroll, source, limit=256, offset=offset,
+                                        with_payload=True, with_vectors=False)
+            if points:
+                dense, sparse = embed([p.payload or {} for p in points])
+                batch = [models.PointStruct(id=p.id, payload=p.payload, vector={
+                    DENSE: d, SPARSE: models.SparseVector(indices=s.indices, values=s.values)})
+                    for p, d, s in zip(points, dense, sparse, strict=True)]
+                with self._lock:
+                    self.client.upsert(target, points=batch, wait=True)
+                copied += len(batch)
+            if offset is None:
+                return copied
 
     def scroll_payloads(self, collection: str, fields: list[str]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

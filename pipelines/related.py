@@ -29,6 +29,49 @@ STARTERS = [
     "How should acute gout be treated?",
     "What are the NEWS2 triggers for suspected sepsis?",
 ]
+# Seeded into the related-questions store with the starters: one curated question per topic of
+# the demonstration library, so the nearest curated questions are on topic from the first day.
+CURATED = STARTERS + [
+    "When should I add a second inhaler for COPD?",
+    "What HbA1c target should I agree for an adult with type 2 diabetes?",
+    "When do I prescribe an antibiotic for a sore throat using FeverPAIN?",
+    "How do I choose an antidepressant for moderate depression?",
+    "When does a head injury need a CT scan within one hour?",
+    "When should I refer sciatica for specialist assessment?",
+    "Which drugs treat chronic heart failure with reduced ejection fraction?",
+    "What should I do for suspected acute coronary syndrome in primary care?",
+    "How urgently should a suspected TIA be seen?",
+    "Which children with acute otitis media need antibiotics?",
+    "Which topical steroid strength suits atopic eczema on the face?",
+    "What is the core treatment for knee osteoarthritis?",
+    "What is first-line treatment for generalised anxiety disorder?",
+    "How long should a hypnotic be prescribed for insomnia?",
+    "What acute treatment should I offer for migraine?",
+    "How should I start levothyroxine in an older adult?",
+    "How do I investigate and treat iron deficiency anaemia?",
+    "When should I refer chronic kidney disease to nephrology?",
+    "How do I assess someone with intermittent claudication?",
+    "How do I use the two-level Wells score for a suspected DVT?",
+    "What antibiotic should I give for cellulitis?",
+    "How do I use CRB65 in community-acquired pneumonia?",
+    "How should I manage lower urinary tract symptoms in men?",
+    "What are the options for treating menopausal symptoms?",
+    "Which emergency contraception should I offer after unprotected sex?",
+    "What are the red features in a feverish child under 5?",
+    "When should I refer dyspepsia for an urgent endoscopy?",
+    "How do I treat irritable bowel syndrome?",
+    "What is the treatment ladder for acne vulgaris?",
+    "When should I give antivirals for shingles?",
+    "Does infective conjunctivitis need antibiotic drops?",
+    "How do I assess someone with suspected dementia?",
+    "What should a falls assessment include for an older person?",
+    "How do I treat vitamin D deficiency in adults?",
+    "Which babies with bronchiolitis need admission?",
+    "How should I treat localised impetigo?",
+    "How do I screen for harmful drinking with AUDIT?",
+    "What is the most effective way to help someone stop smoking?",
+    "When should I refer an adult with obesity for weight management?",
+]
 
 
 @dataclass
@@ -62,7 +105,7 @@ class RelatedQuestions:
         self._ensure()
         if self.index.count(self.collection):
             return 0
-        questions = questions or STARTERS
+        questions = questions or CURATED
         vectors = self.embeddings.embed_documents(questions)
         for text, vector in zip(questions, vectors, strict=True):
             self._insert(text, vector, source="curated")

@@ -86,6 +86,8 @@ class GuidelineRetriever(BaseRetriever):
     per_guideline_cap: int = 3
     collection: str | None = None
     filters: SearchFilters = SearchFilters()
+    mode: str = "hybrid"  # "dense" or "sparse" only for the evaluation's ablations
+    spelling_repair: bool = True
 
     _vocab: dict[tuple[str, int], Vocabulary] = PrivateAttr(default_factory=dict)
     _vocab_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -109,10 +111,10 @@ class GuidelineRetriever(BaseRetriever):
                collection: str | None = None) -> list[Passage]:
         """Ranked passages for `query`, best first, each with its dense cosine similarity."""
         name = collection or self.target()
-        repaired = self.vocabulary(name).repair(query)
+        repaired = self.vocabulary(name).repair(query) if self.spelling_repair else query
         dense = self.embeddings.embed_query(repaired)
         points = self.index.hybrid_search(name, dense, self.sparse.embed_query(repaired),
-                                          self.prefetch_k, self.prefetch_k)
+                                          self.prefetch_k, self.prefetch_k, self.mode)
         query_vec = np.asarray(dense, dtype=np.float32)
         chosen: list[Passage] = []
         per_doc: Counter[str] = Counter()

@@ -5,7 +5,7 @@ identifier-bearing questions never kept, and the panel never offering the questi
 from __future__ import annotations
 
 from pipelines.assistant import Assistant
-from pipelines.related import STARTERS
+from pipelines.related import CURATED
 
 EARLIER = "How do I treat nocturnal leg cramps?"
 SEED = "How can I differentiate nocturnal leg cramps from other causes of leg pain?"
@@ -19,7 +19,7 @@ def stored(assistant: Assistant) -> dict[str, int]:
 
 
 def test_starters_are_seeded_once(assistant: Assistant) -> None:
-    assert stored(assistant) == {q: 1 for q in STARTERS}
+    assert stored(assistant) == {q: 1 for q in CURATED}
     assert assistant.related_store.seed_starters() == 0
 
 
@@ -28,7 +28,7 @@ def test_near_duplicate_is_merged_with_a_count(assistant: Assistant) -> None:
     assistant.ask("how do I treat nocturnal leg cramps")
     counts = stored(assistant)
     assert counts[EARLIER] == 2
-    assert len(counts) == len(STARTERS) + 1
+    assert len(counts) == len(CURATED) + 1
 
 
 def test_only_moderate_or_better_answers_are_stored(assistant: Assistant) -> None:
