@@ -38,3 +38,17 @@ def hide_unloadable_torchvision() -> None:
             del sys.modules[key]
         sys.modules["torchvision"] = None  # type: ignore[assignment]
 
+
+def _block_torchvision() -> None:
+    """Guidelight never uses torchvision; keep transformers from ever trying it.
+
+    transformers records at its own import whether torchvision is installed. If anything imports
+    transformers before the embedding model loads (Streamlit's module watcher, unstructured), a
+    broken torchvision (PyPI's CUDA build beside the CPU torch) then fails the model load. Marking
+    it unimportable before any of that runs is cheap (nothing is imported) and always safe here.
+    """
+    if "torchvision" not in sys.modules:
+        sys.modules["torchvision"] = None  # type: ignore[assignment]
+
+
+_block_torchvision()

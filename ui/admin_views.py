@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,13 @@ def library_tab(service: AdminService, session: AdminSession) -> None:
     if table.empty:
         return
     labels = {int(r.id): f"{r.Title} · v{r.Version} · {r.Status}" for r in table.itertuples()}
-    row_id = st.selectbox("Guideline version", list(labels), format_func=labels.get, key="admin_row")
+    # The key carries the statuses so the box redraws its labels after retire/restore; the
+    # chosen row is remembered separately so the selection survives that redraw.
+    ids, chosen = list(labels), st.session_state.get("admin_row_id")
+    row_id = st.selectbox("Guideline version", ids, format_func=labels.get,
+                          index=ids.index(chosen) if chosen in ids else 0,
+                          key=f"admin_row_{zlib.crc32(repr(sorted(labels.items())).encode())}")
+    st.session_state["admin_row_id"] = row_id
     row = table[table["id"] == row_id].iloc[0]
     _row_actions(service, session, int(row_id), row)
     _version_changes(service, session, int(row_id))
