@@ -206,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write-docs", action="store_true", help="also write docs/benchmark.md")
     p.add_argument("--related", type=int, default=0, help="past queries to store (default 10000)")
     p.add_argument("--threads", type=int, default=20, help="concurrent askers")
+    p.add_argument("--scale", help="only measure latency growth at these index sizes, e.g. 1000,10000,50000")
     p.set_defaults(func=cmd_bench)
     return parser
 

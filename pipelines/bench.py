@@ -324,6 +324,10 @@ def main(args: argparse.Namespace) -> int:
     """Run the benchmark on a temporary data folder and print (and optionally save) the figures."""
     import sys
 
+    if getattr(args, "scale", None):
+        sizes = [int(x) for x in args.scale.split(",") if x.strip()]
+        return scale_main(sizes, 60 if not getattr(args, "quick", False) else 20,
+                          bool(getattr(args, "write_docs", False)))
     quick = bool(getattr(args, "quick", False))
     plan = Plan.of(quick, args)
     data_dir = Path(tempfile.mkdtemp(prefix="guidelight-bench-")) / "data"
@@ -342,4 +346,111 @@ def main(args: argparse.Namespace) -> int:
     if getattr(args, "write_docs", False):
         log(f"wrote {write_docs(results, quick)}")
     log(f"done in {results['wall_s']} s")
+    return 0
+
+
+# Scale: retrieval and answer latency as the index grows ---------------------------------------
+def fill_scaled(assistant: Any, name: str, size: int, seed: int = 11) -> float:
+    """A collection of `size` chunks: the library's real chunks repeated with small vector jitter.
+
+    The copies keep their guideline ids (so the active-guideline filter passes them) and get new
+    point ids; dense vectors are nudged and re-normalised so no two points are identical.
+    """
+    import numpy as np
+    from qdrant_client import models
+
+    from pipelines.index import DENSE, SPARSE
+
+    index = assistant.index
+    live = index.live_collection()
+    base, offset = [], None
+    while True:
+        points, offset = index._read(index.client.scroll, live, limit=512, offset=offset,
+                                     with_payload=True, with_vectors=True)
+        base.extend(points)
+        if offset is None:
+            break
+    rng = np.random.default_rng(seed)
+    index.create_collection(name, len(base[0].vector[DENSE]), assistant.library.embedding_name)
+    started = time.perf_counter()
+    for start in range(0, size, 512):
+        batch = []
+        for i in range(start, min(size, start + 512)):
+            src = base[i % len(base)]
+            dense = np.asarray(src.vector[DENSE]) + rng.normal(0, 0.01, len(src.vector[DENSE]))
+            sparse = src.vector[SPARSE]
+            batch.append(models.PointStruct(id=str(uuid.uuid4()), payload=src.payload, vector={
+                DENSE: (dense / np.linalg.norm(dense)).tolist(),
+                SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values)}))
+        with index._lock:
+            index.client.upsert(name, points=batch, wait=True)
+    return time.perf_counter() - started
+
+
+def measure_scale(assistant: Any, questions: list[str], sizes: list[int],
+                  log: Callable[[str], None]) -> list[dict[str, Any]]:
+    rows = []
+    for size in sizes:
+        name = f"bench_scale_{size}"
+        log(f"building a {size}-chunk collection")
+        fill_s = fill_scaled(assistant, name, size)
+        try:
+            retrieval, answers = [], []
+            for q in questions:
+                t0 = time.perf_counter()
+                assistant.retriever.search(q, collection=name)
+                retrieval.append((time.perf_counter() - t0) * 1000)
+                answers.append(assistant.ask(q, collection=name, log=False).timings_ms["total"])
+            rows.append({"chunks": size, "fill_s": round(fill_s, 1), "retrieval_ms": summary(retrieval),
+                         "answer_ms": summary(answers)})
+        finally:
+            assistant.index.drop(name)
+    return rows
+
+
+def scale_main(sizes: list[int], n_questions: int, write: bool) -> int:
+    """`python -m pipelines bench --scale 1000,10000,50000`: latency growth with index size."""
+    import sys
+
+    from pipelines.index import close_client
+
+    data_dir = Path(tempfile.mkdtemp(prefix="guidelight-scale-")) / "data"
+    settings = Settings(_env_file=None, data_dir=data_dir, openai_api_key=None)
+
+    def log(message: str) -> None:
+        sys.stderr.write(f"[bench] {message}\n")
+        sys.stderr.flush()
+
+    try:
+        log("seeding the demonstration library")
+        assistant, _ = measure_seed(settings)
+        try:
+            questions = load_gold(settings, n_questions)
+            ask_all(assistant, questions[:5])  # warm-up
+            rows = measure_scale(assistant, questions, sizes, log)
+        finally:
+            assistant.library.parser.close()
+            close_client(settings)
+    finally:
+        shutil.rmtree(data_dir.parent, ignore_errors=True)
+    base = rows[0]
+    lines = ["| chunks | retrieval p50 | retrieval p95 | answer p50 | answer p95 | p95 vs smallest |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        lines.append(f"| {r['chunks']:,} | {r['retrieval_ms']['p50']} ms | {r['retrieval_ms']['p95']} ms | "
+                     f"{r['answer_ms']['p50']} ms | {r['answer_ms']['p95']} ms | "
+                     f"×{ratio(r['answer_ms']['p95'], base['answer_ms']['p95'])} |")
+    text = "\n".join(lines)
+    print(text)
+    if write:
+        m = machine()
+        path = DOCS_PATH.parent / "benchmark-scale.md"
+        path.write_text(
+            "# Benchmark: growth with index size\n\n"
+            f"Produced by `python -m pipelines bench --scale {','.join(map(str, sizes))} --write-docs`: "
+            f"the library's real chunks repeated with small vector jitter, {n_questions} gold questions "
+            "per size, offline mode, Qdrant local mode (brute force). "
+            f"Machine: {m['cores']} cores, load average at start {m['load_avg_1m_at_start']:.1f}, {m['date']}.\n\n"
+            + text + "\n\n```json\n" + json.dumps(rows, indent=2) + "\n```\n", "utf-8")
+        log(f"wrote {path}")
     return 0
