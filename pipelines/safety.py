@@ -200,10 +200,23 @@ def load_red_flags(path: Path = RED_FLAGS_FILE) -> list[tuple[str, list[re.Patte
     return [(e["name"], [re.compile(p, re.I) for p in e["patterns"]], e["message"]) for e in entries]
 
 
+_NEGATION = re.compile(r"\b(?:no|not|nil|denies|denied|without|never|negative for|ruled out|excluded)\b"
+                       r"(?:\s+\w+){0,3}\s*$", re.I)
+
+
+def _affirmed(pattern: re.Pattern[str], text: str) -> bool:
+    """A match not negated by the few words before it ("no previous stroke", "denies chest pain")."""
+    return any(not _NEGATION.search(text[max(0, m.start() - 60):m.start()]) for m in pattern.finditer(text))
+
+
 def red_flags(text: str) -> list[RedFlag]:
-    """Urgent safety-netting notices for red-flag presentations named in the question."""
+    """Urgent safety-netting notices for red-flag presentations named in the question.
+
+    A mention negated just before it does not count; anything else errs on the side of showing
+    the notice, since a missed red flag costs more than an extra banner.
+    """
     return [RedFlag(name, message) for name, patterns, message in load_red_flags()
-            if any(p.search(text) for p in patterns)]
+            if any(_affirmed(p, text) for p in patterns)]
 
 
 def looks_like_injection(text: str) -> bool:

@@ -162,3 +162,12 @@ def test_clean_question_strips_invisible_characters_and_caps_length() -> None:
     assert notices == []
     long, notices = clean_question("cramp " * 1000, 100)
     assert len(long) <= 100 and notices and "100" in notices[0]
+
+
+def test_negated_red_flags_do_not_raise_the_alarm() -> None:
+    from pipelines.safety import red_flags
+
+    calm = "irregularly irregular pulse found at flu clinic, no symptoms, no previous stroke"
+    assert not [f for f in red_flags(calm) if "Stroke" in f.name]
+    assert [f for f in red_flags("sudden facial droop and slurred speech, ?stroke") if "Stroke" in f.name]
+    assert red_flags("denies chest pain but has saddle anaesthesia") != []
