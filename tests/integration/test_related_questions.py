@@ -52,3 +52,19 @@ def test_related_offers_earlier_questions_but_not_itself(assistant: Assistant) -
     related = [r.text for r in assistant.related(answer)]
     assert EARLIER in related and SEED not in related
     assert len(related) <= assistant.settings.related_limit
+
+
+def test_retention_deletes_expired_questions_and_keeps_curated(assistant: Assistant) -> None:
+    import time
+
+    related = assistant.related_store
+    vector = assistant.retriever.embeddings.embed_query("statin dose after a heart attack")
+    related._insert("Old question past the retention period?", vector, source="asked",
+                    ts=time.time() - 200 * 86400)
+    related._insert("Recent question within the retention period?", vector, source="asked")
+    assistant.settings.query_retention_days = 180
+    assistant.startup()  # start-up runs the retention job
+    kept = stored(assistant)
+    assert "Old question past the retention period?" not in kept
+    assert "Recent question within the retention period?" in kept
+    assert set(CURATED) <= set(kept)  # curated starters never expire
