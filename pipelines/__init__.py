@@ -1,8 +1,8 @@
 """Guidelight's importable core: ingestion, index, retrieval, answering, records.
 
 Nothing here imports Streamlit. Importing the package makes the process offline-safe before any
-model library loads: hub downloads and telemetry are switched off. `hide_unloadable_torchvision`
-runs before the embedding model loads.
+model library loads: hub downloads and telemetry are switched off, and torchvision (unused, and
+unimportable beside the CPU torch) is hidden from transformers.
 """
 
 from __future__ import annotations
@@ -21,22 +21,6 @@ for _name, _value in {
     "ANONYMIZED_TELEMETRY": "false",
 }.items():
     os.environ.setdefault(_name, _value)
-
-
-def hide_unloadable_torchvision() -> None:
-    """PyPI's torchvision is a CUDA build; with CPU torch its import fails half-way.
-
-    transformers imports torchvision whenever it is installed, so a broken one breaks the
-    embedding model. Hiding it makes transformers take its torchvision-free path.
-    """
-    if "torchvision" in sys.modules:
-        return
-    try:
-        import torchvision  # noqa: F401
-    except Exception:  # any failure means it is unusable here
-        for key in [k for k in sys.modules if k.split(".")[0] == "torchvision"]:
-            del sys.modules[key]
-        sys.modules["torchvision"] = None  # type: ignore[assignment]
 
 
 def _block_torchvision() -> None:

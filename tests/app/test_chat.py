@@ -8,7 +8,6 @@ offline composer; model mode talks to the loopback OpenAI-compatible server.
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,15 +17,15 @@ from streamlit.testing.v1 import AppTest
 
 from pipelines.config import Settings, get_settings
 from pipelines.export import DISCLAIMER
-from pipelines.index import close_client, open_client
+from pipelines.index import open_client
 from pipelines.related import CURATED, STARTERS
 from pipelines.render_safety import neutralise_markdown
 from pipelines.store import Store
+from tests.support.apptest import app_data, ask, badge_labels, open_chat
 from tests.support.llm_server import LLMServer, llm_server  # noqa: F401  (fixture)
 from ui.conversation import ERROR_MESSAGE
 from ui.render import LEVEL_STYLE
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED = "How can I differentiate nocturnal leg cramps from other causes of leg pain?"
 EARLIER = "How do I treat nocturnal leg cramps?"  # high confidence; cosine 0.81 to SEED
 NHS_QUESTION = "Nocturnal leg cramps treatment quinine stretching 943 476 5919"  # moderate
@@ -36,35 +35,13 @@ NHS_FORMS = ("943 476 5919", "9434765919", "943-476-5919")
 @pytest.fixture
 def chat_env(seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """A private copy of the seeded library as the app's data folder; caches cleared around it."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(seeded_template, data_dir)
-    monkeypatch.setenv("GUIDELIGHT_DATA_DIR", str(data_dir))
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    yield get_settings()
-    settings = get_settings()
-    st.cache_resource.clear()
-    close_client(settings)
-    get_settings.cache_clear()
-
-
-def open_chat() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240)
-    return at.run()
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.chat_input[0].set_value(question)
-    return at.run()
+    with app_data(seeded_template, tmp_path, monkeypatch):
+        yield get_settings()
 
 
 def last(at: AppTest):
     """The newest exchange of this session's conversation."""
     return at.session_state["chat_exchanges"][-1]
-
-
-def badge_labels(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if "-badge[" in m.value]
 
 
 def related_buttons(at: AppTest) -> list:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 import subprocess
 import threading
 import time
@@ -20,15 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from pipelines.auth import MAX_LOCK_S, Authenticator, hash_password
-from pipelines.config import get_settings
-from pipelines.index import close_client
 from pipelines.store import Store
 from tests.conftest import make_settings
 from tests.reliability.conftest import percentile, report
+from tests.support.apptest import (admin_buttons, app_data, ask, assert_no_admin_content,
+                                   badge_labels, open_admin, open_chat, sign_in)
 from ui.admin_access import TOKEN_KEY
 from ui.conversation import ERROR_MESSAGE
 from ui.render import LEVEL_STYLE
@@ -56,56 +54,8 @@ class Clock:
 @pytest.fixture
 def app_env(seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private copy of the seeded library as the app's data folder, with an admin hash."""
-    data_dir = tmp_path / "data"
-    shutil.copytree(seeded_template, data_dir)
-    monkeypatch.setenv("GUIDELIGHT_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("GUIDELIGHT_ADMIN_PASSWORD_HASH", HASH)
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    yield data_dir
-    settings = get_settings()
-    st.cache_resource.clear()
-    close_client(settings)
-    get_settings.cache_clear()
-
-
-def open_chat() -> AppTest:
-    return AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240).run()
-
-
-def open_admin(at: AppTest | None = None) -> AppTest:
-    """The admin page, in a new session or (given `at`) in the same one."""
-    at = at or open_chat()
-    at.switch_page("pages/admin.py")
-    return at.run()
-
-
-def sign_in(at: AppTest, password: str, user: str = "admin") -> AppTest:
-    at.text_input(key="admin_sign_in_user").input(user)
-    at.text_input(key="admin_sign_in_password").input(password)
-    next(b for b in at.button if b.label == "Sign in").click()
-    return at.run()
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.chat_input[0].set_value(question)
-    return at.run()
-
-
-def admin_buttons(at: AppTest) -> list:
-    return [b for b in at.button if b.key and b.key.startswith("admin_") and b.key != "admin_sign_out"]
-
-
-def assert_no_admin_content(at: AppTest) -> None:
-    """No library table, uploader, admin tab or admin action button rendered."""
-    assert not at.exception
-    assert len(at.dataframe) == 0 and len(at.file_uploader) == 0 and len(at.tabs) == 0
-    assert not admin_buttons(at)
-    assert TOKEN_KEY not in at.session_state
-
-
-def badge_labels(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if "-badge[" in m.value]
+    with app_data(seeded_template, tmp_path, monkeypatch, GUIDELIGHT_ADMIN_PASSWORD_HASH=HASH) as data_dir:
+        yield data_dir
 
 
 def expected_badge(answer) -> str:
