@@ -1,4 +1,4 @@
-"""Command line: python -m pipelines ingest|status|ask|eval|reindex|rollback|hash-password|related|bench."""
+"""Command line: python -m pipelines ingest|status|ask|eval|reindex|rollback|hash-password|related|bench|audit."""
 
 from __future__ import annotations
 
@@ -140,6 +140,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main(args)
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from pipelines import audit
+
+    return audit.main(online=args.online, as_json=args.json)
+
+
 def read_new_password(stdin: bool) -> str:
     """The password from a prompt (typed twice, not echoed) or from the first line of stdin."""
     if stdin or not sys.stdin.isatty():
@@ -208,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=20, help="concurrent askers")
     p.add_argument("--scale", help="only measure latency growth at these index sizes, e.g. 1000,10000,50000")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("audit", help="check installed dependencies against known-flawed releases")
+    p.add_argument("--online", action="store_true", help="also ask PyPI's JSON API (needs network)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_audit)
     return parser
 
 
