@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from qdrant_client import QdrantClient, models
 
+from pipelines import local_sparse
+
 if TYPE_CHECKING:
     from langchain_qdrant.sparse_embeddings import SparseVector
 
@@ -43,6 +45,7 @@ def _connect(settings: Settings) -> QdrantClient:
     if settings.qdrant_url:
         return QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=10)
     settings.index_path.mkdir(parents=True, exist_ok=True)
+    local_sparse.install()  # local mode's sparse scoring from postings, not a Python loop
     try:
         return QdrantClient(path=str(settings.index_path))
     except (RuntimeError, BlockingIOError) as exc:
