@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from pipelines.models import Confidence, Passage
 from pipelines.retrieval import Vocabulary
-import re
+from pipelines.text import ABBREVIATIONS, split_sentences, stem, terms, words
 
-from pipelines.text import ABBREVIATIONS, stem, terms, words
+CONDITIONS_FILE = Path(__file__).parent / "data" / "conditions.yaml"
 
 # Words clinicians type around a question that say nothing about its topic: counting them as
 # "missing" would make a well-answered vignette look uncovered.
@@ -50,6 +55,64 @@ class Thresholds:
         return cls(**{n: getattr(settings, n) for n in names})
 
 
+# Named conditions ------------------------------------------------------------------------------
+def _plain(text: str) -> str:
+    """Lower case, apostrophes dropped, anything but letters, digits and '/' as one space."""
+    text = re.sub(r"['\u2019]", "", text.lower())
+    return " " + re.sub(r"[^a-z0-9/]+", " ", text).strip() + " "
+
+
+@lru_cache(maxsize=1)
+def _condition_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """(condition, pattern of one of its names), longest name first."""
+    entries = yaml.safe_load(CONDITIONS_FILE.read_text("utf-8"))
+    names = [(entry[0], _plain(str(alias)).strip()) for entry in entries for alias in entry]
+    names.sort(key=lambda pair: -len(pair[1]))
+    return [(condition, re.compile(rf" {re.escape(name)}(?:s|es)? ")) for condition, name in names]
+
+
+def named_conditions(question: str) -> dict[str, list[re.Pattern[str]]]:
+    """The conditions a question names (longest names first, never overlapping), each with the
+    patterns of all its names for finding it in passages."""
+    text = _plain(question)
+    found: list[str] = []
+    for condition, pattern in _condition_patterns():
+        match = pattern.search(text)
+        if match and condition not in found:
+            found.append(condition)
+            text = text[:match.start()] + " " + "#" * (match.end() - match.start() - 2) + " " + text[match.end():]
+    return {c: [p for name, p in _condition_patterns() if name == c] for c in found}
+
+
+_SEPARATORS = re.compile(r"[,;]| or | and ")
+
+
+def _listed_in_passing(sentence: str, pattern: re.Pattern[str]) -> bool:
+    """Whether a sentence mentions the condition only as one item in a list of three or more
+    ("... coeliac disease, endometriosis, thyroid disease and ...")."""
+    flat = re.sub(r"\([^)]*\)", " ", sentence.lower())
+    items = [_plain(item) for item in _SEPARATORS.split(flat)]
+    items = [item for item in items if item.strip()]
+    if len(items) < 3:
+        return False
+    holding = [item for item in items if pattern.search(item)]
+    return bool(holding) and all(len(item.split()) <= 6 for item in holding)
+
+
+def discussed(patterns: list[re.Pattern[str]], passages: list[Passage]) -> bool:
+    """Whether any passage is about the condition: named in its title or section, or in a
+    sentence that is not merely a list of other conditions."""
+    for p in passages:
+        if any(pt.search(_plain(f"{p.title} {p.section}")) for pt in patterns):
+            return True
+        for sentence in split_sentences(p.text):
+            plain = _plain(sentence)
+            for pt in patterns:
+                if pt.search(plain) and not _listed_in_passing(sentence, pt):
+                    return True
+    return False
+
+
 @dataclass(frozen=True)
 class Evidence:
     top_similarity: float
@@ -57,6 +120,9 @@ class Evidence:
     coverage: float
     missing_terms: tuple[str, ...]
     support: float | None = None
+    # Conditions the question names that the passages mention, if at all, only in passing.
+    # Set only when the question names conditions and the passages discuss none of them.
+    unheld_conditions: tuple[str, ...] = ()
 
 
 def question_terms(question: str, vocab: Vocabulary) -> list[str]:
@@ -86,7 +152,11 @@ def measure(question: str, passages: list[Passage], vocab: Vocabulary, support: 
     total = sum(weights.values()) or 1.0
     covered = sum(w for t, w in weights.items() if _covered(t, present))
     missing = tuple(t for t in wanted if not _covered(t, present))
-    return Evidence(top_similarity, agreement, covered / total if wanted else 0.0, missing, support)
+    named = named_conditions(question)
+    unheld = ()
+    if named and not any(discussed(patterns, passages[:5]) for patterns in named.values()):
+        unheld = tuple(named)
+    return Evidence(top_similarity, agreement, covered / total if wanted else 0.0, missing, support, unheld)
 
 
 def grade(evidence: Evidence, t: Thresholds) -> Confidence:
@@ -98,6 +168,11 @@ def grade(evidence: Evidence, t: Thresholds) -> Confidence:
         reasons.append("Not found in the passages: " + ", ".join(evidence.missing_terms[:6]))
     if evidence.support is not None:
         reasons.append(f"{evidence.support:.0%} of the answer's sentences are supported by the passages")
+    if evidence.unheld_conditions:
+        names = ", ".join(evidence.unheld_conditions)
+        return Confidence("insufficient", [
+            f"The library holds no guidance on {names}: the closest passages mention it, if at all, "
+            "only in a list of other conditions.", *reasons])
     weak = evidence.top_similarity < t.gate_similarity and evidence.coverage < t.gate_coverage
     if evidence.top_similarity < t.low_similarity or evidence.coverage < t.min_term_coverage or weak:
         return Confidence("insufficient", ["The library has no passage that answers this well.", *reasons])

@@ -67,6 +67,23 @@ def test_off_topic_and_injection_questions_abstain(reader: Assistant, question: 
     assert "system prompt" not in answer.answer.lower()
 
 
+@pytest.mark.parametrize("question, condition", [
+    ("scabies permethrin how to apply and treat contacts", "scabies"),
+    ("endometriosis diagnosis and hormonal treatment", "endometriosis"),
+])
+def test_conditions_the_library_mentions_only_in_passing_abstain(reader: Assistant, question: str,
+                                                                 condition: str) -> None:
+    answer = reader.ask(question, log=False)
+    assert answer.abstained and answer.citations == []
+    assert any(condition in reason for reason in answer.confidence.reasons)
+
+
+def test_a_condition_the_library_discusses_is_answered(reader: Assistant) -> None:
+    answer = reader.ask("red eye, halos and headache - could it be acute angle-closure glaucoma?", log=False)
+    assert not answer.abstained
+    assert any(c.title.startswith("Conjunctivitis") for c in answer.citations)
+
+
 def test_identifiers_are_noticed_and_never_stored(reader: Assistant, shared_copy: Settings) -> None:
     question = f"NHS number {NHS}, email {EMAIL}: nocturnal leg cramps, is quinine ok?"
     answer = reader.ask(question)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from pipelines.extractive import compose
-from pipelines.grading import Evidence, Thresholds, grade, measure, question_terms
+from pipelines.grading import Evidence, Thresholds, discussed, grade, measure, named_conditions, question_terms
 from pipelines.models import Passage
 from pipelines.retrieval import Vocabulary
 from pipelines.text import split_sentences
@@ -135,3 +135,40 @@ def test_measure_finds_terms_and_agreement() -> None:
 def test_split_sentences_keeps_list_items_apart() -> None:
     parts = split_sentences(PASSAGES[0].text)
     assert parts[1].startswith("Cramps last") and parts[2].startswith("Claudication")
+
+
+# Named conditions the library mentions only in passing -------------------------------------------
+@pytest.mark.parametrize("question, conditions", [
+    ("open-angle glaucoma first line eye drops", ["open-angle glaucoma"]),
+    ("red eye with halos - acute angle closure glaucoma?", ["acute angle-closure glaucoma"]),
+    ("Crohns flare in pregnancy", ["crohn's disease"]),
+    ("new AF in a 70yo, rate control?", ["atrial fibrillation"]),
+    ("migraines and the pill", ["migraine"]),
+    ("18 month old, cap refill 3 sec, no focus", []),   # "cap" is not pneumonia here
+    ("calf pain on walking", []),                        # symptoms are not conditions
+])
+def test_named_conditions_longest_name_first(question: str, conditions: list[str]) -> None:
+    assert list(named_conditions(question)) == conditions
+
+
+def test_a_condition_in_a_list_of_others_is_not_discussed() -> None:
+    listed = passage(1, "Consider other causes of bowel symptoms, including coeliac disease, "
+                        "ovarian cancer, endometriosis, thyroid disease and medication side effects.",
+                     title="Irritable bowel syndrome")
+    about = passage(2, "Suspected acute angle-closure glaucoma (severe pain, halos, nausea): "
+                       "emergency same-day ophthalmology.", title="Conjunctivitis")
+    assert not discussed(named_conditions("endometriosis treatment")["endometriosis"], [listed])
+    assert discussed(named_conditions("acute glaucoma")["acute angle-closure glaucoma"], [about])
+    assert discussed(named_conditions("IBS diet")["irritable bowel syndrome"], [listed])  # by title
+
+
+def test_a_question_about_a_condition_held_only_in_passing_abstains_naming_it() -> None:
+    listed = passage(1, "Differentiate cramps from restless legs syndrome, peripheral neuropathy, "
+                        "deep vein thrombosis and sciatica.", section="Differential diagnosis")
+    evidence = measure("restless legs syndrome treatment", [listed], VOCAB)
+    assert evidence.unheld_conditions == ("restless legs syndrome",)
+    confidence = grade(evidence, T)
+    assert confidence.level == "insufficient"
+    assert "restless legs syndrome" in confidence.reasons[0]
+    # The same passages do answer a question about what they are about.
+    assert measure("leg cramps or restless legs syndrome?", [listed], VOCAB).unheld_conditions == ()
