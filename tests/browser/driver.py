@@ -174,6 +174,12 @@ def completed_answers(page: Any) -> int:
     return int(page.evaluate(_COMPLETED_JS))
 
 
+def wait_for_answers(page: Any, count: int, timeout_ms: int = ANSWER_TIMEOUT_MS) -> None:
+    """Wait until `count` assistant turns are fully rendered and the page has settled."""
+    page.wait_for_function(f"() => ({_COMPLETED_JS})() >= {count}", timeout=timeout_ms)
+    settle(page, timeout_ms)
+
+
 # Asking, with timings ---------------------------------------------------------------------------
 _PROBE_JS = """(index) => {
   const probe = {t0: null, first: null, done: null, samples: []};

@@ -13,8 +13,6 @@ import json
 import logging
 import re
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,20 +22,14 @@ from streamlit.testing.v1 import AppTest
 from pipelines.auth import MAX_LOCK_S, Authenticator, hash_password
 from pipelines.store import Store
 from tests.conftest import make_settings
-from tests.reliability.conftest import percentile, report
+from tests.reliability.conftest import report
 from tests.support.apptest import (admin_buttons, app_data, ask, assert_no_admin_content,
-                                   badge_labels, open_admin, open_chat, sign_in)
+                                   open_admin, open_chat, sign_in)
 from ui.admin_access import TOKEN_KEY
-from ui.conversation import ERROR_MESSAGE
-from ui.render import LEVEL_STYLE
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "access test password"  # a throw-away test password; its hash is made at run time
 HASH = hash_password(PASSWORD)
-ANSWERABLE = [row["q"] for row in (json.loads(line) for line in
-              (ROOT / "data" / "eval" / "questions.jsonl").read_text("utf-8").splitlines() if line.strip())
-              if not row.get("abstain")]
-RED_FLAG_ICON = ":material/emergency:"
 HASH_LITERAL = re.compile(r"\$argon2(?:id|i|d)\$v=\d+\$m=\d+")  # the start of a real encoded hash
 
 
@@ -56,11 +48,6 @@ def app_env(seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     """A private copy of the seeded library as the app's data folder, with an admin hash."""
     with app_data(seeded_template, tmp_path, monkeypatch, GUIDELIGHT_ADMIN_PASSWORD_HASH=HASH) as data_dir:
         yield data_dir
-
-
-def expected_badge(answer) -> str:
-    colour, icon = LEVEL_STYLE[answer.confidence.level]
-    return f":{colour}-badge[{icon} {answer.confidence.label}]"
 
 
 # Query parameters ------------------------------------------------------------------------------
@@ -160,57 +147,3 @@ def test_two_sessions_one_admin_other_sees_nothing(app_env: Path) -> None:
     assert len(a.session_state["chat_exchanges"]) == 1
 
 
-# Concurrent sessions ---------------------------------------------------------------------------
-def run_session(questions: list[str], latencies: list[float], errors: list[str],
-                lock: threading.Lock) -> None:
-    """One browser tab: open the chat, ask each question, check every answer has its badge."""
-    try:
-        at = open_chat()
-        for n, question in enumerate(questions, start=1):
-            started = time.perf_counter()
-            ask(at, question)
-            elapsed = (time.perf_counter() - started) * 1000
-            assert not at.exception, [e.value for e in at.exception]
-            # st.error is used for two things: the failure message (never allowed here) and
-            # red-flag safety alerts (icon "emergency"), which are part of a correct answer.
-            assert not [e.value for e in at.error if e.icon != RED_FLAG_ICON or e.value == ERROR_MESSAGE]
-            exchanges = at.session_state["chat_exchanges"]
-            assert len(exchanges) == n and all(x.answer is not None for x in exchanges)
-            assert badge_labels(at) == [expected_badge(x.answer) for x in exchanges]
-            assert exchanges[-1].answer.question == question
-            with lock:
-                latencies.append(elapsed)
-    except Exception as exc:  # noqa: BLE001  (every failure is counted and shown, none hidden)
-        with lock:
-            errors.append(f"{questions!r}: {type(exc).__name__}: {exc}")
-
-
-def test_concurrent_apptest_sessions_answer_without_errors(app_env: Path) -> None:
-    """Four AppTest sessions in four threads, two different answerable gold questions each.
-
-    AppTest runs each script in its own runner thread and waits for it, so several instances in
-    different threads behave like several browser tabs served by one Streamlit process.
-    """
-    ask(open_chat(), ANSWERABLE[70])  # warm-up: start the shared Assistant, first-use loading
-    lock = threading.Lock()
-    plans = [ANSWERABLE[14 * t:14 * t + 2] for t in range(4)]  # four different topics
-    assert all(len(p) == 2 for p in plans) and len({q for p in plans for q in p}) == 8
-    latencies: list[float] = []
-    errors: list[str] = []
-    workers = [threading.Thread(target=run_session, args=(plan, latencies, errors, lock)) for plan in plans]
-    started = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    wall = time.perf_counter() - started
-    assert errors == [], "\n".join(e[:2000] for e in errors)
-    assert len(latencies) == 8
-    single: list[float] = []
-    for plan in plans:  # baseline: the same sessions one after another
-        run_session(plan, single, errors, lock)
-    assert errors == [], errors
-    report("access: 4 concurrent AppTest sessions x 2 questions", errors=len(errors),
-           p50_ms=round(percentile(latencies, 50)), p95_ms=round(percentile(latencies, 95)),
-           single_user_p95_ms=round(percentile(single, 95)),
-           wall_s=round(wall, 1))
