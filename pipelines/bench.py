@@ -2,8 +2,10 @@
 
 Measures, on a throw-away data folder (never the repo's `data/index`), what a clinician or a
 clinical lead would feel: seeding the demonstration library, question latency over the gold set
-with per-stage timings, related-question lookup with thousands of stored past questions, a full
-rebuild, questions asked during that rebuild, and 20 concurrent askers. Every ratio is taken
+with per-stage timings, hybrid retrieval against LangChain's dense-only `QdrantVectorStore` over
+the same chunks (hit@5, MRR, latency), model mode against the loopback OpenAI-compatible server
+(time to first token), related-question lookup with thousands of stored past questions, a full
+rebuild, questions asked during that rebuild, 20 concurrent askers, and peak memory. Every ratio is taken
 against a baseline measured in the same run, so a busy machine skews both sides alike.
 """
 
@@ -47,12 +49,13 @@ class Plan:
     threads: int
     per_thread: int
     single_user: int
+    model_answers: int
 
     @classmethod
     def of(cls, quick: bool, args: argparse.Namespace) -> Plan:
         if quick:
-            return cls(40, args.related or 2000, 40, args.threads, 3, 30)
-        return cls(None, args.related or 10_000, 100, args.threads, 5, 60)
+            return cls(40, args.related or 2000, 40, args.threads, 3, 30, 10)
+        return cls(None, args.related or 10_000, 100, args.threads, 5, 60, 40)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -129,6 +132,113 @@ def ask_all(assistant: Any, questions: list[str]) -> tuple[list[float], dict[str
             if stage in answer.timings_ms:
                 stages[stage].append(answer.timings_ms[stage])
     return totals, stages
+
+
+def measure_dense_baseline(assistant: Any, settings: Settings) -> dict[str, Any]:
+    """Our hybrid retriever against LangChain's `QdrantVectorStore` in dense-only mode over the
+    same live collection (same chunks, same MiniLM vectors, same number of passages), on every
+    answerable gold question: hit@5 and MRR by the eval's rule, and latency with the question
+    embedded afresh for each call (the query cache is emptied; the order alternates)."""
+    from langchain_qdrant import QdrantVectorStore, RetrievalMode
+
+    from pipelines.evaluate import first_match_rank, load_questions
+    from pipelines.index import DENSE
+
+    index, retriever = assistant.index, assistant.retriever
+    collection = index.live_collection()
+    titles: dict[str, str] = {}
+    offset = None
+    while True:
+        points, offset = index._read(index.client.scroll, collection, limit=1024, offset=offset,
+                                     with_payload=["title"], with_vectors=False)
+        titles.update({str(p.id): (p.payload or {}).get("title", "") for p in points})
+        if offset is None:
+            break
+    store = index._read(QdrantVectorStore, client=index.client, collection_name=collection,
+                        embedding=retriever.embeddings, retrieval_mode=RetrievalMode.DENSE,
+                        vector_name=DENSE, content_payload_key="text", metadata_payload_key="metadata")
+    k = settings.top_k
+
+    def ours(q: str) -> list[str]:
+        return [p.title for p in retriever.search(q)]
+
+    def dense_only(q: str) -> list[str]:
+        docs = index._read(store.similarity_search, q, k=k)
+        return [titles.get(str(d.metadata.get("_id")), "") for d in docs]
+
+    items = [i for i in load_questions(settings.eval_questions) if not i["abstain"]]
+    ranks: dict[str, list[int | None]] = {"ours": [], "dense_only": []}
+    latency: dict[str, list[float]] = {"ours": [], "dense_only": []}
+    cache = getattr(retriever.embeddings, "_queries", None)
+    for n, item in enumerate(items):
+        order = [("ours", ours), ("dense_only", dense_only)]
+        for name, search in order if n % 2 == 0 else order[::-1]:
+            if cache is not None:
+                cache.clear()
+            started = time.perf_counter()
+            found = search(item["q"])
+            latency[name].append((time.perf_counter() - started) * 1000)
+            ranks[name].append(first_match_rank(found, item["expect"]))
+
+    def scores(name: str) -> dict[str, Any]:
+        r = ranks[name]
+        return {"hit@5": round(sum(1 for x in r if x and x <= 5) / len(r), 3),
+                "mrr": round(sum(1 / x for x in r if x) / len(r), 3),
+                "latency_ms": summary(latency[name])}
+
+    ours_s, base_s = scores("ours"), scores("dense_only")
+    return {"questions": len(items), "k": k, "ours": ours_s, "dense_only": base_s,
+            "p50_ratio": ratio(ours_s["latency_ms"]["p50"], base_s["latency_ms"]["p50"]),
+            "p95_ratio": ratio(ours_s["latency_ms"]["p95"], base_s["latency_ms"]["p95"])}
+
+
+def measure_model_mode(assistant: Any, questions: list[str], n: int) -> dict[str, Any]:
+    """Model mode against the loopback OpenAI-compatible server (tests/support/llm_server.py,
+    streaming over real HTTP on 127.0.0.1): time from asking to the first streamed token, the
+    request's own first-token time, and the complete checked answer."""
+    from pipelines import generate
+    from pipelines.assistant import Assistant
+    from pipelines.models import Answer
+    from tests.support.llm_server import LLMServer, model_settings
+
+    server = LLMServer().start()
+    try:
+        settings = model_settings(assistant.settings, server, llm_timeout_s=10.0)
+        model = Assistant(settings, assistant.store, assistant.index, assistant.library,
+                          assistant.retriever, assistant.scrubber, assistant.related_store,
+                          generate.make_llm(settings))
+        to_first, request_first, complete, other_modes = [], [], [], 0
+        for q in questions:
+            if len(complete) >= n:
+                break
+            started = time.perf_counter()
+            first, answer = None, None
+            for item in model.stream(q, log=False):
+                if isinstance(item, Answer):
+                    answer = item
+                elif first is None:
+                    first = (time.perf_counter() - started) * 1000
+            elapsed = (time.perf_counter() - started) * 1000
+            if answer is None or not answer.mode.startswith("model:"):
+                other_modes += answer is not None and answer.mode != "abstain"
+                continue
+            to_first.append(first)
+            request_first.append(answer.timings_ms.get("first_token", 0.0))
+            complete.append(elapsed)
+        return {"answers": len(complete), "not_model_answers": other_modes,
+                "question_to_first_token_ms": summary(to_first),
+                "request_to_first_token_ms": summary(request_first),
+                "question_to_complete_ms": summary(complete)}
+    finally:
+        server.close()
+
+
+def peak_memory_mb() -> dict[str, float]:
+    """Peak resident memory of this process and of its largest finished child (the parser)."""
+    import resource
+
+    return {"main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "largest_child_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
 def fill_related(assistant: Any, texts: list[str], batch: int = 256) -> float:
@@ -262,6 +372,10 @@ def run(plan: Plan, data_dir: Path, log: Callable[[str], None]) -> dict[str, Any
         totals, stages = ask_all(assistant, questions)
         results["questions"] = {"latency_ms": summary(totals),
                                 "stages_ms": {s: summary(v) for s, v in stages.items() if v}}
+        log("hybrid retrieval vs LangChain QdrantVectorStore dense-only, same chunks")
+        results["baseline"] = measure_dense_baseline(assistant, settings)
+        log("model mode against the loopback OpenAI-compatible server")
+        results["model"] = measure_model_mode(assistant, questions, plan.model_answers)
         log(f"storing {plan.related_points} past queries and looking up related questions")
         results["related"] = measure_related(assistant, questions, plan)
         log(f"{plan.threads} concurrent askers vs one")
@@ -272,6 +386,7 @@ def run(plan: Plan, data_dir: Path, log: Callable[[str], None]) -> dict[str, Any
     finally:
         assistant.library.parser.close()
         close_client(settings)
+    results["memory"] = peak_memory_mb()
     return results
 
 
@@ -286,6 +401,28 @@ def table(results: dict[str, Any]) -> str:
     ]
     for stage, v in q["stages_ms"].items():
         rows.append((f"  stage: {stage}", f"p50 {v['p50']} ms · p95 {v['p95']} ms", "Answer.timings_ms"))
+    if "baseline" in results:
+        bl = results["baseline"]
+        o, d = bl["ours"], bl["dense_only"]
+        rows += [
+            ("Retrieval: hybrid (ours)", f"hit@5 {o['hit@5']} · MRR {o['mrr']} · p50 {o['latency_ms']['p50']} ms "
+                                         f"· p95 {o['latency_ms']['p95']} ms",
+             f"{bl['questions']} answerable gold questions, {bl['k']} passages each"),
+            ("Retrieval: baseline, LangChain QdrantVectorStore dense-only",
+             f"hit@5 {d['hit@5']} · MRR {d['mrr']} · p50 {d['latency_ms']['p50']} ms · p95 {d['latency_ms']['p95']} ms",
+             f"same collection and vectors; ours/baseline latency p50 ×{bl['p50_ratio']} · p95 ×{bl['p95_ratio']}"),
+        ]
+    if "model" in results:
+        m = results["model"]
+        rows += [
+            ("Model mode: question to first token", f"p50 {m['question_to_first_token_ms']['p50']} ms · p95 "
+                                                    f"{m['question_to_first_token_ms']['p95']} ms",
+             f"{m['answers']} answers streamed from the loopback OpenAI-compatible server; the request alone "
+             f"p50 {m['request_to_first_token_ms']['p50']} ms"),
+            ("Model mode: question to checked answer", f"p50 {m['question_to_complete_ms']['p50']} ms · p95 "
+                                                       f"{m['question_to_complete_ms']['p95']} ms",
+             "includes citation and support checking"),
+        ]
     rows += [
         ("Related lookup (vector search only)", f"p50 {r['lookup_ms']['p50']} ms · p95 {r['lookup_ms']['p95']} ms",
          f"{r['stored']} stored past queries"),
@@ -301,6 +438,9 @@ def table(results: dict[str, Any]) -> str:
          f"single p95 {c['single_ms']['p95']} ms, concurrent p95 {c['concurrent_ms']['p95']} ms, "
          f"{c['questions']} asked, {c['errors']} errors, {c['throughput_qps']} q/s vs {c['single_qps']} q/s"),
     ]
+    if "memory" in results:
+        mem = results["memory"]
+        rows.append(("Peak memory", f"{mem['main_mb']} MB", f"main process; parser process peak {mem['largest_child_mb']} MB"))
     lines = ["| measure | result | detail |", "| --- | --- | --- |"]
     lines += [f"| {a} | {b_} | {d} |" for a, b_, d in rows]
     return "\n".join(lines)
