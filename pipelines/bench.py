@@ -141,19 +141,12 @@ def measure_dense_baseline(assistant: Any, settings: Settings) -> dict[str, Any]
     embedded afresh for each call (the query cache is emptied; the order alternates)."""
     from langchain_qdrant import QdrantVectorStore, RetrievalMode
 
-    from pipelines.evaluate import first_match_rank, load_questions
+    from pipelines.evaluate import first_match_rank, load_questions, rank_scores
     from pipelines.index import DENSE
 
     index, retriever = assistant.index, assistant.retriever
     collection = index.live_collection()
-    titles: dict[str, str] = {}
-    offset = None
-    while True:
-        points, offset = index._read(index.client.scroll, collection, limit=1024, offset=offset,
-                                     with_payload=["title"], with_vectors=False)
-        titles.update({str(p.id): (p.payload or {}).get("title", "") for p in points})
-        if offset is None:
-            break
+    titles = {pid: p.get("title", "") for pid, p in index.scroll_by_id(collection, ["title"]).items()}
     store = index._read(QdrantVectorStore, client=index.client, collection_name=collection,
                         embedding=retriever.embeddings, retrieval_mode=RetrievalMode.DENSE,
                         vector_name=DENSE, content_payload_key="text", metadata_payload_key="metadata")
@@ -181,10 +174,7 @@ def measure_dense_baseline(assistant: Any, settings: Settings) -> dict[str, Any]
             ranks[name].append(first_match_rank(found, item["expect"]))
 
     def scores(name: str) -> dict[str, Any]:
-        r = ranks[name]
-        return {"hit@5": round(sum(1 for x in r if x and x <= 5) / len(r), 3),
-                "mrr": round(sum(1 / x for x in r if x) / len(r), 3),
-                "latency_ms": summary(latency[name])}
+        return {**rank_scores(ranks[name]), "latency_ms": summary(latency[name])}
 
     ours_s, base_s = scores("ours"), scores("dense_only")
     return {"questions": len(items), "k": k, "ours": ours_s, "dense_only": base_s,

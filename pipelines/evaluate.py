@@ -61,6 +61,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def rank_scores(ranks: list[int | None]) -> dict[str, float]:
+    """hit@1, hit@5 and mean reciprocal rank of the right guideline's ranks (None: not found)."""
+    n = max(len(ranks), 1)
+    return {"hit@1": round(sum(1 for r in ranks if r == 1) / n, 3),
+            "hit@5": round(sum(1 for r in ranks if r and r <= 5) / n, 3),
+            "mrr": round(sum(1 / r for r in ranks if r) / n, 3)}
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     answerable = [r for r in rows if not r["expect_abstain"]]
     should = [r for r in rows if r["expect_abstain"]]
@@ -75,9 +83,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ms = [r["ms"] for r in rows]
     return {
         "n": len(rows),
-        "hit@1": round(sum(1 for r in ranks if r == 1) / n, 3),
-        "hit@5": round(sum(1 for r in ranks if r and r <= 5) / n, 3),
-        "mrr": round(sum(1 / r for r in ranks if r) / n, 3),
+        **rank_scores(ranks),
         "abstain_precision": round(sum(r["expect_abstain"] for r in abstained) / len(abstained), 3) if abstained else None,
         "abstain_recall": round(sum(r["abstained"] for r in should) / len(should), 3) if should else None,
         "false_abstention": round(sum(r["abstained"] for r in answerable) / n, 3),

@@ -213,11 +213,15 @@ class Index:
                 return copied
 
     def scroll_payloads(self, collection: str, fields: list[str]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+        return list(self.scroll_by_id(collection, fields).values())
+
+    def scroll_by_id(self, collection: str, fields: list[str]) -> dict[str, dict[str, Any]]:
+        """Every point's `fields`, by point id (as a string)."""
+        out: dict[str, dict[str, Any]] = {}
         offset = None
         while True:
             points, offset = self._read(self.client.scroll, collection, limit=1024, offset=offset,
                                         with_payload=fields, with_vectors=False)
-            out.extend(p.payload or {} for p in points)
+            out.update((str(p.id), p.payload or {}) for p in points)
             if offset is None:
                 return out
