@@ -6,10 +6,13 @@ All answering goes through the shared `Assistant`; rendering lives in `ui.render
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Callable
+
 import streamlit as st
 
 from pipelines.related import STARTERS
-from pipelines.retrieval import SearchFilters
+from pipelines.retrieval import SearchFilters, publisher_bodies
 from ui import render
 from ui.conversation import ask, send_feedback, shown_question
 from ui.resources import get_assistant
@@ -22,13 +25,21 @@ state = ChatState()
 
 
 def library_filters() -> SearchFilters:
-    """Optional publisher / specialty filters, offered from the active library."""
+    """Optional filters offered from the active library: a guideline body (NICE, SIGN, ...) and a
+    specialty, each shown with how many guidelines it holds."""
     rows = assistant.store.guideline_rows(status="active")
-    publishers = sorted({r["publisher"] for r in rows if r.get("publisher")})
-    specialties = sorted({r["specialty"] for r in rows if r.get("specialty")})
+    bodies = Counter(body for r in rows for body in publisher_bodies(r.get("publisher")))
+    specialties = Counter(r["specialty"] for r in rows if r.get("specialty"))
+
+    def label(counts: Counter[str]) -> Callable[[str], str]:
+        return lambda option: option if option == ANY else f"{option} ({counts[option]})"
+
     with st.sidebar.expander("Filter the library", icon=":material/filter_alt:"):
-        publisher = st.selectbox("Publisher", [ANY, *publishers], key="filter_publisher")
-        specialty = st.selectbox("Specialty", [ANY, *specialties], key="filter_specialty")
+        publisher = st.selectbox("Publisher", [ANY, *sorted(bodies, key=str.casefold)],
+                                 format_func=label(bodies), key="filter_publisher",
+                                 help="Guidelines written by, or based on, this body.")
+        specialty = st.selectbox("Specialty", [ANY, *sorted(specialties, key=str.casefold)],
+                                 format_func=label(specialties), key="filter_specialty")
     return SearchFilters(publisher=None if publisher == ANY else publisher,
                          specialty=None if specialty == ANY else specialty)
 

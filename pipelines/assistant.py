@@ -185,6 +185,8 @@ class Assistant:
         passages: list[Passage] = state["passages"]
         confidence: Confidence = state["confidence"]
         notices = list(state["safety"]["notices"])
+        if state["filters"]:
+            notices.append(f"Searched only guidelines with {state['filters'].describe()}.")
         if confidence.level == "insufficient":
             text, cited, mode = self._abstain_text(passages), [], "abstain"
             yield text

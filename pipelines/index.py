@@ -171,20 +171,24 @@ class Index:
             return 0
 
     def hybrid_search(self, collection: str, dense: list[float], sparse: SparseVector,
-                      prefetch_k: int, limit: int, mode: str = "hybrid") -> list[models.ScoredPoint]:
+                      prefetch_k: int, limit: int, mode: str = "hybrid",
+                      query_filter: models.Filter | None = None) -> list[models.ScoredPoint]:
         """Dense and sparse prefetch fused by RRF in one query, dense vectors returned for grading.
 
-        `mode` "dense" or "sparse" searches one side only (for the evaluation's ablations).
+        `mode` "dense" or "sparse" searches one side only (for the evaluation's ablations);
+        `query_filter` restricts both prefetches to matching payloads.
         """
         sparse_vector = models.SparseVector(indices=sparse.indices, values=sparse.values)
         if mode in ("dense", "sparse"):
             query, using = (dense, DENSE) if mode == "dense" else (sparse_vector, SPARSE)
             return self._read(self.client.query_points, collection, query=query, using=using,
-                              limit=limit, with_payload=True, with_vectors=[DENSE]).points
+                              query_filter=query_filter, limit=limit, with_payload=True,
+                              with_vectors=[DENSE]).points
         return self._read(
             self.client.query_points, collection,
-            prefetch=[models.Prefetch(query=dense, using=DENSE, limit=prefetch_k),
-                      models.Prefetch(query=sparse_vector, using=SPARSE, limit=prefetch_k)],
+            prefetch=[models.Prefetch(query=dense, using=DENSE, limit=prefetch_k, filter=query_filter),
+                      models.Prefetch(query=sparse_vector, using=SPARSE, limit=prefetch_k,
+                                      filter=query_filter)],
             query=models.FusionQuery(fusion=models.Fusion.RRF),
             limit=limit, with_payload=True, with_vectors=[DENSE],
         ).points

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import yaml
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
+from qdrant_client import models
 
 from pipelines.embeddings import BM25SparseEmbeddings
 from pipelines.index import DENSE, Index
@@ -23,22 +28,74 @@ from pipelines.models import Passage
 from pipelines.text import terms
 
 
+PUBLISHERS_FILE = Path(__file__).parent / "data" / "publishers.yaml"
+_WRAPPER = re.compile(r"^demonstration summary \(based on (.*)\)$", re.IGNORECASE)
+
+
+@cache
+def _body_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    entries = yaml.safe_load(PUBLISHERS_FILE.read_text("utf-8"))
+    return tuple((e["body"], re.compile(r"(?<![\w/])(?:" + "|".join(
+        re.escape(n) for n in sorted(e["names"], key=len, reverse=True)) + r")(?![\w])"))
+        for e in entries)
+
+
+def publisher_bodies(publisher: str | None) -> tuple[str, ...]:
+    """The guideline bodies a publisher line names, in the order of publishers.yaml.
+
+    "Demonstration summary (based on NICE CKS and BSG 2021 guideline)" -> ("NICE", "BSG");
+    a publisher naming no known body is its own body (its text without the summary wrapper).
+    """
+    text = (publisher or "").strip()
+    if not text:
+        return ()
+    spaced = re.sub(r"[/,;]", " / ", text)  # "BTS/NICE/SIGN" names three bodies
+    found = tuple(body for body, pattern in _body_patterns() if pattern.search(spaced))
+    if found:
+        return found
+    inner = _WRAPPER.match(text)
+    return ((inner.group(1) if inner else text).strip(),)
+
+
 @dataclass(frozen=True)
 class SearchFilters:
+    """Restrict a search to one guideline body (e.g. "NICE") and/or one specialty."""
+
     publisher: str | None = None
     specialty: str | None = None
 
+    def __bool__(self) -> bool:
+        return bool(self.publisher or self.specialty)
+
     def accepts(self, payload: dict[str, Any]) -> bool:
-        return ((not self.publisher or payload.get("publisher") == self.publisher)
+        return ((not self.publisher or self.publisher in publisher_bodies(payload.get("publisher")))
                 and (not self.specialty or payload.get("specialty") == self.specialty))
+
+    def describe(self) -> str:
+        parts = [f"publisher {self.publisher}" if self.publisher else "",
+                 f"specialty {self.specialty}" if self.specialty else ""]
+        return " and ".join(p for p in parts if p)
+
+    def to_qdrant(self, publishers: set[str]) -> models.Filter | None:
+        """The same restriction as a Qdrant payload filter, given the publisher lines in use."""
+        if not self:
+            return None
+        must: list[models.Condition] = []
+        if self.publisher:
+            lines = sorted(p for p in publishers if self.publisher in publisher_bodies(p))
+            must.append(models.FieldCondition(key="publisher", match=models.MatchAny(any=lines or [""])))
+        if self.specialty:
+            must.append(models.FieldCondition(key="specialty", match=models.MatchValue(value=self.specialty)))
+        return models.Filter(must=must)
 
 
 class Vocabulary:
     """Document frequencies of the live collection's terms: spelling repair and term coverage."""
 
-    def __init__(self, df: Counter[str], n_docs: int) -> None:
+    def __init__(self, df: Counter[str], n_docs: int, publishers: set[str] | None = None) -> None:
         self.df = df
         self.n_docs = max(n_docs, 1)
+        self.publishers = publishers or set()  # publisher lines in the collection, for filters
         self._long_terms = [t for t in df if len(t) >= 5]
         self._fixes: dict[str, str | None] = {}
 
@@ -47,7 +104,7 @@ class Vocabulary:
         df: Counter[str] = Counter()
         for p in payloads:
             df.update(set(terms(f"{p.get('title', '')} {p.get('section', '')} {p.get('text', '')}")))
-        return cls(df, len(payloads))
+        return cls(df, len(payloads), {p["publisher"] for p in payloads if p.get("publisher")})
 
     def idf(self, term: str) -> float:
         return math.log(1 + (self.n_docs + 1) / (self.df.get(term, 0) + 0.5))
@@ -100,7 +157,7 @@ class GuidelineRetriever(BaseRetriever):
         key = (name, self.index.count(name))
         with self._vocab_lock:
             if key not in self._vocab:
-                payloads = self.index.scroll_payloads(name, ["title", "section", "text"])
+                payloads = self.index.scroll_payloads(name, ["title", "section", "text", "publisher"])
                 # Keep a few: during a rebuild the live and the new collection are both read.
                 for stale in [k for k in self._vocab if k[0] == name][:] + list(self._vocab)[:-3]:
                     self._vocab.pop(stale, None)
@@ -111,14 +168,18 @@ class GuidelineRetriever(BaseRetriever):
                collection: str | None = None) -> list[Passage]:
         """Ranked passages for `query`, best first, each with its dense cosine similarity."""
         name = collection or self.target()
-        repaired = self.vocabulary(name).repair(query) if self.spelling_repair else query
+        vocab = self.vocabulary(name)
+        repaired = vocab.repair(query) if self.spelling_repair else query
         dense = self.embeddings.embed_query(repaired)
+        wanted = filters or self.filters
+        # Filters go into the query itself, so a filtered search ranks within the filtered set
+        # rather than keeping what survives of the unfiltered top results.
         points = self.index.hybrid_search(name, dense, self.sparse.embed_query(repaired),
-                                          self.prefetch_k, self.prefetch_k, self.mode)
+                                          self.prefetch_k, self.prefetch_k, self.mode,
+                                          query_filter=wanted.to_qdrant(vocab.publishers))
         query_vec = np.asarray(dense, dtype=np.float32)
         chosen: list[Passage] = []
         per_doc: Counter[str] = Counter()
-        wanted = filters or self.filters
         for point in points:
             payload = point.payload or {}
             gid, version = payload.get("guideline_id", ""), str(payload.get("version", ""))

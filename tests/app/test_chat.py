@@ -67,6 +67,20 @@ def test_first_screen_shows_starters_and_sidebar(chat_env: Settings) -> None:
     assert not at.chat_message
 
 
+def test_publisher_filter_offers_bodies_and_restricts_the_answer(chat_env: Settings) -> None:
+    at = open_chat()
+    publisher = at.sidebar.selectbox(key="filter_publisher")
+    assert publisher.options[0] == "Any" and len(publisher.options) < 15
+    assert "NICE (48)" in publisher.options and "FSRH (1)" in publisher.options
+    assert not any(o.startswith("Demonstration summary") for o in publisher.options)
+    publisher.select("FSRH").run()
+    ask(at, "emergency contraception after unprotected sex, which method?")
+    assert not at.exception
+    answer = last(at).answer
+    assert answer.citations and all("FSRH" in c.publisher for c in answer.citations)
+    assert any("publisher FSRH" in n for n in answer.notices)
+
+
 def test_starter_button_asks_its_question(chat_env: Settings) -> None:
     at = open_chat()
     next(b for b in at.button if b.key == "starter-1").click()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.metadata import make_meta, read_embedded, split_front_matter
+from pipelines.retrieval import SearchFilters, publisher_bodies
 from pipelines.text import ABBREVIATIONS, bm25_weights, normalise, split_sentences, stem, terms
 from pipelines.validate import IngestError, Limits, detect_type, sniff
 
@@ -176,3 +177,26 @@ def test_ingest_error_survives_the_trip_back_from_the_parser_worker() -> None:
     error = pickle.loads(pickle.dumps(IngestError("bad.pdf", "the PDF is damaged.")))
     assert isinstance(error, IngestError)
     assert (error.filename, error.reason) == ("bad.pdf", "the PDF is damaged.")
+
+
+@pytest.mark.parametrize("publisher, bodies", [
+    ("Demonstration summary (based on NICE CKS and BSG 2021 guideline)", ("NICE", "BSG")),
+    ("Demonstration summary (based on BTS/NICE/SIGN asthma guideline NG245)", ("NICE", "SIGN", "BTS")),
+    ("National Institute for Health and Care Excellence (NICE)", ("NICE",)),
+    ("Demonstration summary (based on NICE CKS and UKHSA Green Book)", ("NICE", "UKHSA")),
+    ("Demonstration summary (based on Barts Health trust policy)", ("Barts Health trust policy",)),
+    ("Guidance for people who sign in", ("Guidance for people who sign in",)),  # case matters
+    ("", ()),
+])
+def test_publisher_lines_name_their_bodies(publisher: str, bodies: tuple[str, ...]) -> None:
+    assert publisher_bodies(publisher) == bodies
+
+
+def test_search_filters_match_on_bodies_and_specialty() -> None:
+    payload = {"publisher": "Demonstration summary (based on NICE NG9)", "specialty": "Children"}
+    assert SearchFilters(publisher="NICE").accepts(payload)
+    assert SearchFilters(publisher="NICE", specialty="Children").accepts(payload)
+    assert not SearchFilters(publisher="SIGN").accepts(payload)
+    assert not SearchFilters(specialty="Skin").accepts(payload)
+    assert not SearchFilters() and SearchFilters(specialty="Skin")
+    assert SearchFilters(publisher="NICE", specialty="Skin").describe() == "publisher NICE and specialty Skin"
