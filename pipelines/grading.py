@@ -86,11 +86,32 @@ def named_conditions(question: str) -> dict[str, list[re.Pattern[str]]]:
 
 _SEPARATORS = re.compile(r"[,;]| or | and ")
 
+# Where a guideline names a condition only to tell it apart from its own subject: a section such
+# as "Stroke and TIA mimics" or "Telling acute otitis media from other ear problems", or a sentence
+# that contrasts ("Bell's palsy affects the whole side of the face, whereas stroke ...").
+_DIFFERENTIAL_SECTION = re.compile(
+    r"mimic|differential|distinguish|telling .* (from|apart)|another diagnosis|differs? from"
+    r"|from other|other causes|conditions to exclude")
+_DIFFERENTIAL_SENTENCE = re.compile(
+    r"\b(mimic\w*|distinguish\w*|differential|look(s)? (similar|like)|whereas|unlike|confused with"
+    r"|mistaken for|suggests? another)\b")
+# Questions that ask to tell conditions apart, for which those passages are the answer.
+_DIFFERENTIATING_QUESTION = re.compile(
+    r"\b(vs|versus|differentiat\w*|distinguish\w*|differential|mimic\w*|tell\w* (\w+ ){0,5}(apart|from)"
+    r"|difference between|could (it|this) be|or is it|is it \w+ or|rule out|exclude)\b")
+
+
+def asks_to_differentiate(question: str) -> bool:
+    return bool(_DIFFERENTIATING_QUESTION.search(_plain(question)))
+
 
 def _listed_in_passing(sentence: str, pattern: re.Pattern[str]) -> bool:
     """Whether a sentence mentions the condition only as one item in a list of three or more
     ("... coeliac disease, endometriosis, thyroid disease and ...")."""
-    flat = re.sub(r"\([^)]*\)", " ", sentence.lower())
+    # Asides in brackets are dropped, unless they hold the condition: then they are an item of
+    # their own ("septic arthritis, calcium pyrophosphate deposition (pseudogout), ...").
+    flat = re.sub(r"\(([^)]*)\)", lambda m: f", {m.group(1)}," if pattern.search(_plain(m.group(1))) else " ",
+                  sentence.lower())
     items = [_plain(item) for item in _SEPARATORS.split(flat)]
     items = [item for item in items if item.strip()]
     if len(items) < 3:
@@ -99,17 +120,24 @@ def _listed_in_passing(sentence: str, pattern: re.Pattern[str]) -> bool:
     return bool(holding) and all(len(item.split()) <= 6 for item in holding)
 
 
-def discussed(patterns: list[re.Pattern[str]], passages: list[Passage]) -> bool:
+def discussed(patterns: list[re.Pattern[str]], passages: list[Passage], differentials: bool = True) -> bool:
     """Whether any passage is about the condition: named in its title or section, or in a
-    sentence that is not merely a list of other conditions."""
+    sentence that is not merely a list of other conditions. With `differentials` False, a
+    sentence that names it only to tell it apart (in a differential-diagnosis section, or a
+    contrasting sentence) does not count either: it is not guidance on managing it."""
     for p in passages:
-        if any(pt.search(_plain(f"{p.title} {p.section}")) for pt in patterns):
+        heading = _plain(f"{p.title} {p.section}")
+        if any(pt.search(heading) for pt in patterns):
             return True
+        differential_section = bool(_DIFFERENTIAL_SECTION.search(heading))
         for sentence in split_sentences(p.text):
             plain = _plain(sentence)
             for pt in patterns:
-                if pt.search(plain) and not _listed_in_passing(sentence, pt):
-                    return True
+                if not pt.search(plain) or _listed_in_passing(sentence, pt):
+                    continue
+                if not differentials and (differential_section or _DIFFERENTIAL_SENTENCE.search(plain)):
+                    continue
+                return True
     return False
 
 
@@ -154,7 +182,8 @@ def measure(question: str, passages: list[Passage], vocab: Vocabulary, support: 
     missing = tuple(t for t in wanted if not _covered(t, present))
     named = named_conditions(question)
     unheld = ()
-    if named and not any(discussed(patterns, passages[:5]) for patterns in named.values()):
+    differentials = asks_to_differentiate(question)
+    if named and not any(discussed(patterns, passages[:5], differentials) for patterns in named.values()):
         unheld = tuple(named)
     return Evidence(top_similarity, agreement, covered / total if wanted else 0.0, missing, support, unheld)
 
@@ -172,7 +201,7 @@ def grade(evidence: Evidence, t: Thresholds) -> Confidence:
         names = ", ".join(evidence.unheld_conditions)
         return Confidence("insufficient", [
             f"The library holds no guidance on {names}: the closest passages mention it, if at all, "
-            "only in a list of other conditions.", *reasons])
+            "only in a list of other conditions or to tell it apart from another.", *reasons])
     weak = evidence.top_similarity < t.gate_similarity and evidence.coverage < t.gate_coverage
     if evidence.top_similarity < t.low_similarity or evidence.coverage < t.min_term_coverage or weak:
         return Confidence("insufficient", ["The library has no passage that answers this well.", *reasons])

@@ -70,6 +70,8 @@ def test_off_topic_and_injection_questions_abstain(reader: Assistant, question: 
 @pytest.mark.parametrize("question, condition", [
     ("scabies permethrin how to apply and treat contacts", "scabies"),
     ("endometriosis diagnosis and hormonal treatment", "endometriosis"),
+    ("Bell's palsy seen today - prednisolone dose?", "bell's palsy"),            # a stroke mimic
+    ("acute pseudogout flare in the knee, how to treat?", "pseudogout"),         # a gout differential
 ])
 def test_conditions_the_library_mentions_only_in_passing_abstain(reader: Assistant, question: str,
                                                                  condition: str) -> None:
@@ -82,6 +84,12 @@ def test_a_condition_the_library_discusses_is_answered(reader: Assistant) -> Non
     answer = reader.ask("red eye, halos and headache - could it be acute angle-closure glaucoma?", log=False)
     assert not answer.abstained
     assert any(c.title.startswith("Conjunctivitis") for c in answer.citations)
+
+
+def test_a_question_asking_to_tell_conditions_apart_is_answered_from_the_differential(reader: Assistant) -> None:
+    answer = reader.ask("how do I tell Bell's palsy from a stroke?", log=False)
+    assert not answer.abstained
+    assert any(c.title == "Stroke and TIA" for c in answer.citations)
 
 
 def test_identifiers_are_noticed_and_never_stored(reader: Assistant, shared_copy: Settings) -> None:

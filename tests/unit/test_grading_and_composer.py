@@ -8,7 +8,8 @@ import re
 import pytest
 
 from pipelines.extractive import compose
-from pipelines.grading import Evidence, Thresholds, discussed, grade, measure, named_conditions, question_terms
+from pipelines.grading import (Evidence, Thresholds, asks_to_differentiate, discussed, grade, measure,
+                               named_conditions, question_terms)
 from pipelines.models import Passage
 from pipelines.retrieval import Vocabulary
 from pipelines.text import split_sentences
@@ -160,6 +161,41 @@ def test_a_condition_in_a_list_of_others_is_not_discussed() -> None:
     assert not discussed(named_conditions("endometriosis treatment")["endometriosis"], [listed])
     assert discussed(named_conditions("acute glaucoma")["acute angle-closure glaucoma"], [about])
     assert discussed(named_conditions("IBS diet")["irritable bowel syndrome"], [listed])  # by title
+
+
+def test_a_condition_in_brackets_within_a_list_is_still_listed_in_passing() -> None:
+    listed = passage(1, "Think about septic arthritis, calcium pyrophosphate deposition (pseudogout), "
+                        "inflammatory arthritis and cellulitis in a hot swollen joint.", title="Gout")
+    aside = passage(2, "Consider admission for croup in a child with an airway abnormality (such as "
+                       "laryngomalacia), Down's syndrome, chronic lung disease or immunodeficiency.",
+                    title="Croup", section="Referral")
+    assert not discussed(named_conditions("pseudogout flare")["pseudogout"], [listed])
+    assert not discussed(named_conditions("laryngomalacia surgery?")["laryngomalacia"], [aside])
+
+
+@pytest.mark.parametrize("section, sentence", [
+    ("Assessment › Stroke and TIA mimics", "Bell's palsy affects the whole side of the face."),
+    ("Assessment › Telling acute otitis media from other ear problems",
+     "Otitis externa causes pain on moving the tragus and a swollen ear canal."),
+    ("Assessment and diagnosis", "Bell's palsy affects the forehead too, whereas stroke usually spares it."),
+    ("Assessment and diagnosis", "Insect bite reactions and Lyme disease can also look similar."),
+])
+def test_a_condition_named_only_to_tell_it_apart_is_not_guidance_on_it(section: str, sentence: str) -> None:
+    mimic = passage(1, sentence, title="Stroke and TIA", section=section)
+    question = "bell's palsy prednisolone dose" if "palsy" in sentence else (
+        "otitis externa drops" if "externa" in sentence else "lyme disease doxycycline")
+    named = named_conditions(question)
+    assert named and measure(question, [mimic], VOCAB).unheld_conditions == tuple(named)
+    # Asked to tell the conditions apart, the same passage is the answer.
+    assert discussed(next(iter(named.values())), [mimic], differentials=True)
+    assert asks_to_differentiate(f"how do I tell {question.split()[0]} from stroke")
+
+
+def test_red_flag_advice_about_a_condition_still_counts() -> None:
+    red_flag = passage(1, "Suspected acute angle-closure glaucoma (severe pain, halos, headache, nausea): "
+                          "emergency same-day ophthalmology.", title="Conjunctivitis", section="Red flags")
+    named = named_conditions("acute angle closure glaucoma - how urgent is referral?")
+    assert discussed(named["acute angle-closure glaucoma"], [red_flag], differentials=False)
 
 
 def test_a_question_about_a_condition_held_only_in_passing_abstains_naming_it() -> None:
