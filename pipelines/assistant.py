@@ -118,7 +118,9 @@ class Assistant:
         return (
             RunnablePassthrough.assign(safety=timed("safety", self._safety))
             | RunnablePassthrough.assign(search_query=timed("condense", self._condense))
-            | RunnablePassthrough.assign(passages=timed("retrieve", self._retrieve))
+            | RunnablePassthrough.assign(retrieved=timed("retrieve", self._retrieve))
+            | RunnablePassthrough.assign(passages=lambda s: s["retrieved"][0],
+                                         reserve=lambda s: s["retrieved"][1])
             | RunnablePassthrough.assign(confidence=timed("grade", self._grade))
         ).with_config(run_name="guidelight_answer")
 
@@ -134,10 +136,13 @@ class Assistant:
         return condense_query(search_text(state["safety"]["text"]),
                               [search_text(h) for h in state["safety"]["history"]])
 
-    def _retrieve(self, state: dict[str, Any]) -> list[Passage]:
+    def _retrieve(self, state: dict[str, Any]) -> tuple[list[Passage], list[Passage]]:
+        """The ranked passages (cited, graded, shown as sources) and the reserve the offline
+        composer may also quote from (more of the same guidelines, held back by the cap)."""
         if not state["search_query"].strip():
-            return []
-        return self.retriever.search(state["search_query"], state.get("filters"), state.get("collection"))
+            return [], []
+        return self.retriever.search_with_reserve(state["search_query"], state.get("filters"),
+                                                  state.get("collection"))
 
     def _grade(self, state: dict[str, Any]) -> Confidence:
         if state["safety"]["injection"]:
@@ -205,7 +210,8 @@ class Assistant:
     def _compose(self, state: dict[str, Any]) -> tuple[str, list[Passage]]:
         vocab = self.retriever.vocabulary(state.get("collection"))
         composition = extractive.compose(question_terms(state["search_query"], vocab),
-                                         state["passages"], vocab)
+                                         state["passages"] + state.get("reserve", []), vocab,
+                                         state["search_query"])
         return composition.markdown, composition.used
 
     def _generate(self, state: dict[str, Any], notices: list[str]):

@@ -36,22 +36,65 @@ class Composition:
     sentences: list[str]  # the copied sentences, for verification
 
 
-def candidates(question_terms: list[str], passages: list[Passage], vocab: Vocabulary) -> list[Candidate]:
-    weights = {t: vocab.idf(t) for t in question_terms}
+_SUFFIXES = ("ments", "ment", "ings", "ing", "ed", "es", "e", "s")
+
+
+def root(term: str) -> str:
+    """A word's family for matching a question to sentences: "treated", "treating" and
+    "treatment" meet at "treat" (retrieval keeps its own lighter stemming)."""
+    for suffix in _SUFFIXES:
+        if term.endswith(suffix) and len(term) - len(suffix) >= 4:
+            return root(term[: -len(suffix)])  # "management" -> "manage" -> "manag"
+    return term
+
+
+# What a question asks for, and the sections that hold it: a treatment question is answered from
+# Management, a referral question from Referral or Red flags. (question pattern, section pattern)
+INTENTS = {
+    "treatment": (r"\b(treat\w*|manag\w*|mx|tx|give|prescrib\w*|drugs?|medications?|medicines?|doses?|dosing"
+                  r"|first[- ]line|abx|antibiotics?|antivirals?|therapy|regimen|options)\b",
+                  r"manag|treat|drug|therap|prescrib|antibiotic|medicine"),
+    "referral": (r"\b(refer\w*|admi(t|ssion)\w*|hospital|specialist|same[- ]day|how urgent\w*)\b",
+                 r"referr|admission|red flag|hospital"),
+    "diagnosis": (r"\b(diagnos\w*|investigat\w*|tests?|testing|assess\w*|differentiat\w*|distinguish\w*"
+                  r"|bloods|examin\w*|work[- ]?up|confirm\w*|criteria|score)\b",
+                  r"assess|diagnos|investigat|examin|who to test|differential|telling|distinguish"),
+    "red flags": (r"\b(red[- ]flags?|warning signs?|danger signs?)\b", r"red flag"),
+    "follow-up": (r"\b(follow[- ]?up|monitor\w*|safety[- ]net\w*|review)\b", r"follow|monitor|safety net|review"),
+}
+INTENT_BOOST = 0.12
+
+
+def intents(question: str) -> list[str]:
+    """What the question asks for (treatment, referral, diagnosis, red flags, follow-up)."""
+    text = question.lower()
+    return [name for name, (asks, _) in INTENTS.items() if re.search(asks, text)]
+
+
+def candidates(question_terms: list[str], passages: list[Passage], vocab: Vocabulary,
+               question: str = "") -> list[Candidate]:
+    wanted_sections = [INTENTS[name][1] for name in intents(question)]
+    weights: dict[str, float] = {}
+    for t in question_terms:
+        weights[root(t)] = max(weights.get(root(t), 0.0), vocab.idf(t))
     total = sum(weights.values()) or 1.0
     out = []
     for passage in passages:
+        heading_roots = {root(t) for t in terms(f"{passage.title} {passage.section}")}
+        section = passage.section.lower()
+        boost = INTENT_BOOST if any(re.search(pattern, section) for pattern in wanted_sections) else 0.0
         for sentence in split_sentences(passage.text):
             if (len(sentence) < MIN_CHARS or sentence.endswith(":") or _BOILERPLATE.match(sentence)
                     or looks_like_injection(sentence)):
                 continue
             sentence_terms = frozenset(terms(sentence))
-            heading_terms = set(terms(f"{passage.title} {passage.section}"))
-            overlap = sum(w for t, w in weights.items() if t in sentence_terms)
-            context = sum(w for t, w in weights.items() if t in heading_terms and t not in sentence_terms)
+            sentence_roots = {root(t) for t in sentence_terms}
+            overlap = sum(w for t, w in weights.items() if t in sentence_roots)
+            context = sum(w for t, w in weights.items() if t in heading_roots and t not in sentence_roots)
             lexical = (overlap + 0.5 * context) / total
             length_penalty = 0.05 * max(0.0, math.log(len(sentence) / 220)) if len(sentence) > 220 else 0.0
-            score = 0.55 * lexical + 0.45 * passage.similarity - 0.02 * (passage.rank - 1) - length_penalty
+            score = (0.55 * lexical + 0.45 * passage.similarity - 0.02 * min(passage.rank - 1, 5) - length_penalty
+                     + boost)
             out.append(Candidate(sentence, passage, score, sentence_terms))
     return sorted(out, key=lambda c: c.score, reverse=True)
 
@@ -123,9 +166,10 @@ def key_phrase(sentence: str) -> tuple[str, str]:
     return phrase + trailing, " ".join(tokens[end:])
 
 
-def compose(question_terms: list[str], passages: list[Passage], vocab: Vocabulary) -> Composition:
-    """Write the answer from the passages alone."""
-    picked = select(candidates(question_terms, passages, vocab), MAX_BULLETS + 2)
+def compose(question_terms: list[str], passages: list[Passage], vocab: Vocabulary,
+            question: str = "") -> Composition:
+    """Write the answer from the passages alone (`question` as typed, for what it asks for)."""
+    picked = select(candidates(question_terms, passages, vocab, question), MAX_BULLETS + 2)
     if not picked:
         return Composition("", [], [])
     used: list[Passage] = []

@@ -167,6 +167,14 @@ class GuidelineRetriever(BaseRetriever):
     def search(self, query: str, filters: SearchFilters | None = None,
                collection: str | None = None) -> list[Passage]:
         """Ranked passages for `query`, best first, each with its dense cosine similarity."""
+        return self.search_with_reserve(query, filters, collection)[0]
+
+    def search_with_reserve(self, query: str, filters: SearchFilters | None = None,
+                            collection: str | None = None,
+                            reserve_k: int = 4) -> tuple[list[Passage], list[Passage]]:
+        """`search`'s passages, and up to `reserve_k` more from the guidelines they come from
+        that the per-guideline cap held back (in fused order), for the composer to draw on: the
+        cap keeps the sources varied, but the sentence that answers may sit in a fourth chunk."""
         name = collection or self.target()
         vocab = self.vocabulary(name)
         repaired = vocab.repair(query) if self.spelling_repair else query
@@ -178,24 +186,37 @@ class GuidelineRetriever(BaseRetriever):
                                           self.prefetch_k, self.prefetch_k, self.mode,
                                           query_filter=wanted.to_qdrant(vocab.publishers))
         query_vec = np.asarray(dense, dtype=np.float32)
+
+        def passage(point: models.ScoredPoint) -> Passage:
+            vector = np.asarray((point.vector or {}).get(DENSE, []), dtype=np.float32)
+            similarity = float(query_vec @ vector / (np.linalg.norm(vector) or 1.0)) if vector.size else 0.0
+            return Passage.from_payload(point.id, point.payload or {}, similarity)
+
         chosen: list[Passage] = []
+        held_back: list[models.ScoredPoint] = []
         per_doc: Counter[str] = Counter()
         for point in points:
             payload = point.payload or {}
             gid, version = payload.get("guideline_id", ""), str(payload.get("version", ""))
             if not self.is_active(gid, version) or not wanted.accepts(payload):
                 continue
+            if len(chosen) >= self.top_k:
+                held_back.append(point)
+                continue
             if per_doc[gid] >= self.per_guideline_cap:
+                held_back.append(point)
                 continue
             per_doc[gid] += 1
-            vector = np.asarray((point.vector or {}).get(DENSE, []), dtype=np.float32)
-            similarity = float(query_vec @ vector / (np.linalg.norm(vector) or 1.0)) if vector.size else 0.0
-            passage = Passage.from_payload(point.id, payload, similarity)
-            passage.rank = len(chosen) + 1
-            chosen.append(passage)
-            if len(chosen) >= self.top_k:
+            chosen.append(passage(point))
+            chosen[-1].rank = len(chosen)
+        reserve = []
+        for point in held_back:
+            if len(reserve) >= reserve_k:
                 break
-        return chosen
+            if (point.payload or {}).get("guideline_id") in per_doc:
+                reserve.append(passage(point))
+                reserve[-1].rank = len(chosen) + len(reserve)
+        return chosen, reserve
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [Document(page_content=p.text, metadata={**p.__dict__}) for p in self.search(query)]

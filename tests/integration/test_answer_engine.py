@@ -92,6 +92,18 @@ def test_a_question_asking_to_tell_conditions_apart_is_answered_from_the_differe
     assert any(c.title == "Stroke and TIA" for c in answer.citations)
 
 
+def test_a_treatment_question_leads_with_the_treatment(reader: Assistant) -> None:
+    """The flare-treatment passage is past the per-guideline cap for this question (not among the
+    sources): the composer draws on that reserve and puts it at the top of the answer."""
+    answer = reader.ask("How should acute gout be treated?", log=False)
+    assert not any("colchicine" in p.text for p in answer.sources)
+    opening = [line for line in answer.answer.splitlines() if line.strip()][:2]
+    treatment = next(line for line in opening if "colchicine" in line)
+    n = int(re.findall(r"\[(\d+)\]", treatment)[-1])
+    cited = next(c for c in answer.citations if c.n == n)
+    assert cited.title == "Gout" and cited.section == "Management" and "colchicine" in cited.text
+
+
 def test_identifiers_are_noticed_and_never_stored(reader: Assistant, shared_copy: Settings) -> None:
     question = f"NHS number {NHS}, email {EMAIL}: nocturnal leg cramps, is quinine ok?"
     answer = reader.ask(question)

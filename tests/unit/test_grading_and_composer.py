@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from pipelines.extractive import compose
+from pipelines.extractive import compose, intents, root
 from pipelines.grading import (Evidence, Thresholds, asks_to_differentiate, discussed, grade, measure,
                                named_conditions, question_terms)
 from pipelines.models import Passage
@@ -117,6 +117,45 @@ def test_citations_number_from_one_and_match_used_passages(composition) -> None:
     for line in composition.markdown.split("\n"):
         for n in re.findall(r"\[(\d+)\]", line):
             assert _plain(line) in " ".join(composition.used[int(n) - 1].text.split())
+
+
+@pytest.mark.parametrize("word, family", [
+    ("treated", "treat"), ("treating", "treat"), ("treatment", "treat"), ("managed", "manag"),
+    ("management", "manag"), ("doses", "dose"), ("give", "give"), ("need", "need"),
+])
+def test_root_joins_word_families(word: str, family: str) -> None:
+    assert root(word) == family
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("How should acute gout be treated?", ["treatment"]),
+    ("cellulitis abx choice and dose", ["treatment"]),
+    ("which kids with croup need hospital?", ["referral"]),
+    ("red flags in back pain", ["red flags"]),
+    ("how to confirm a diagnosis of hypertension", ["diagnosis"]),
+    ("leg cramps", []),
+])
+def test_intents_say_what_a_question_asks_for(question: str, asked: list[str]) -> None:
+    assert intents(question) == asked
+
+
+def test_a_treatment_question_is_answered_from_the_management_passage() -> None:
+    about = passage(1, "Gout typically causes sudden flares of severe joint pain in the big toe.",
+                    title="Gout", section="Overview", similarity=0.62)
+    netting = passage(2, "Advise people to seek help if a joint keeps getting worse despite treatment.",
+                      title="Gout", section="Safety netting", similarity=0.66)
+    management = passage(7, "Treating a gout flare: offer an NSAID, colchicine or a short oral "
+                            "corticosteroid course first line.", title="Gout", section="Management",
+                         similarity=0.55)
+    passages = [about, netting, management]
+    vocab = Vocabulary.from_payloads([{"title": p.title, "section": p.section, "text": p.text} for p in passages])
+    question = "How should acute gout be treated?"
+    composition = compose(question_terms(question, vocab), passages, vocab, question)
+    assert composition.markdown.startswith("Treating a gout flare: offer an NSAID")
+    assert composition.used[0] is management
+    # Without the question's intent and word families it was the overview that led.
+    plain = compose(["acute", "gout", "treated"], passages, vocab)
+    assert not plain.markdown.startswith("Treating a gout flare")
 
 
 def test_composer_returns_nothing_without_passages() -> None:
