@@ -71,15 +71,25 @@ def _condition_patterns() -> list[tuple[str, re.Pattern[str]]]:
     return [(condition, re.compile(rf" {re.escape(name)}(?:s|es)? ")) for condition, name in names]
 
 
-def named_conditions(question: str) -> dict[str, list[re.Pattern[str]]]:
+# A condition named as the patient's history ("74yo with known angina", "PMH of asthma") is
+# background to the question, not what it asks about.
+_HISTORY = re.compile(r" (known|history of|hx of|h/o|pmh|pmhx|background of|previous|past) (\S+ ){0,2}$")
+# ... or a setting ("seen at the flu clinic", "diabetes nurse review").
+_SETTING = re.compile(r"^ ?(clinic|clinics|jab|jabs|vaccine|vaccines|vaccination|season|ward|team|nurse|service) ")
+
+
+def named_conditions(question: str, history: bool = True) -> dict[str, list[re.Pattern[str]]]:
     """The conditions a question names (longest names first, never overlapping), each with the
-    patterns of all its names for finding it in passages."""
+    patterns of all its names for finding it in passages; `history` False leaves out those
+    named as the patient's history or as a setting ("flu clinic")."""
     text = _plain(question)
     found: list[str] = []
     for condition, pattern in _condition_patterns():
         match = pattern.search(text)
         if match and condition not in found:
-            found.append(condition)
+            background = _HISTORY.search(text[:match.start() + 1]) or _SETTING.search(text[match.end() - 1:])
+            if history or not background:
+                found.append(condition)
             text = text[:match.start()] + " " + "#" * (match.end() - match.start() - 2) + " " + text[match.end():]
     return {c: [p for name, p in _condition_patterns() if name == c] for c in found}
 
@@ -180,7 +190,7 @@ def measure(question: str, passages: list[Passage], vocab: Vocabulary, support: 
     total = sum(weights.values()) or 1.0
     covered = sum(w for t, w in weights.items() if _covered(t, present))
     missing = tuple(t for t in wanted if not _covered(t, present))
-    named = named_conditions(question)
+    named = named_conditions(question, history=False)
     unheld = ()
     differentials = asks_to_differentiate(question)
     if named and not any(discussed(patterns, passages[:5], differentials) for patterns in named.values()):

@@ -191,6 +191,17 @@ def test_named_conditions_longest_name_first(question: str, conditions: list[str
     assert list(named_conditions(question)) == conditions
 
 
+@pytest.mark.parametrize("question, subjects", [
+    ("TSH 28, low FT4, 74yo with known angina - levothyroxine starting dose?", []),
+    ("pmh of asthma, now has gout - naproxen ok?", ["gout"]),
+    ("pulse irregular at the flu clinic, no previous stroke - anticoag?", []),
+    ("flu symptoms in a care home resident", ["influenza"]),
+])
+def test_conditions_named_as_history_or_setting_are_not_the_subject(question: str, subjects: list[str]) -> None:
+    assert list(named_conditions(question, history=False)) == subjects
+    assert len(named_conditions(question)) >= len(subjects)
+
+
 def test_a_condition_in_a_list_of_others_is_not_discussed() -> None:
     listed = passage(1, "Consider other causes of bowel symptoms, including coeliac disease, "
                         "ovarian cancer, endometriosis, thyroid disease and medication side effects.",
