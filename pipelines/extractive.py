@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipelines.models import Passage
 from pipelines.retrieval import Vocabulary
@@ -39,6 +40,7 @@ class Composition:
 _SUFFIXES = ("ments", "ment", "ings", "ing", "ed", "es", "e", "s")
 
 
+@lru_cache(maxsize=65536)  # called for every word of every candidate sentence
 def root(term: str) -> str:
     """A word's family for matching a question to sentences: "treated", "treating" and
     "treatment" meet at "treat" (retrieval keeps its own lighter stemming)."""

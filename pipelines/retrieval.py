@@ -9,7 +9,7 @@ import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -40,6 +40,7 @@ def _body_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
         for e in entries)
 
 
+@lru_cache(maxsize=1024)  # a library has few publisher lines; asked per hit and per query
 def publisher_bodies(publisher: str | None) -> tuple[str, ...]:
     """The guideline bodies a publisher line names, in the order of publishers.yaml.
 
