@@ -1,4 +1,4 @@
-"""Command line: python -m pipelines ingest|status|ask|eval|reindex|rollback|hash-password|related|bench|audit."""
+"""Command line: python -m pipelines ingest|inspect|status|ask|eval|reindex|rollback|hash-password|related|bench|audit."""
 
 from __future__ import annotations
 
@@ -49,6 +49,41 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(line + (f"  — {report.reason}" if report.reason else ""))
     progress_bar(1.0, f"{len(files)} file(s), {failed} failed")
     return 1 if failed else 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """What ingest would store for one file (metadata, sections, passages), storing nothing."""
+    from pipelines.ingest import chunk_sections, parse_document
+    from pipelines.validate import IngestError, Limits
+
+    settings = get_settings()
+    try:
+        doc = parse_document(Path(args.path), Limits.from_settings(settings), max_pages=settings.max_pages)
+    except IngestError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    meta = doc.meta
+    chunks = chunk_sections(doc)
+    found = {"title": meta.title, "publisher": meta.publisher, "code": meta.code,
+             "published": meta.published, "last_updated": meta.last_reviewed,
+             "review_date": meta.review_date, "url": meta.source_url}
+    passages = [{"section": c.section, "kind": c.kind, "page": c.page, "printed_page": c.printed_page,
+                 "text": c.text} for c in chunks]
+    if args.json:
+        print(json.dumps({"metadata": found, "passages": passages, "warnings": doc.warnings}, indent=1))
+        return 0
+    for key, value in found.items():
+        print(f"{key:>13}: {value or '-'}")
+    print(f"{'pages':>13}: {doc.pages or '-'}   passages: {len(passages)}")
+    for w in doc.warnings:
+        print(f"      warning: {w}")
+    print("\nSections:")
+    for label in dict.fromkeys(" › ".join(s.path[1:]) or "Introduction" for s in doc.sections):
+        print(f"  {label}")
+    for n, p in enumerate(passages, 1):
+        page = f"p{p['page']}" + (f" (printed {p['printed_page']})" if p["printed_page"] else "")
+        print(f"\n[{n}] {p['section']} · {p['kind']} · {page}\n{p['text']}")
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -179,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+")
     p.add_argument("--actor", default="cli")
     p.set_defaults(func=cmd_ingest)
+    p = sub.add_parser("inspect", help="show what ingest would store for a file, storing nothing")
+    p.add_argument("path")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_inspect)
     p = sub.add_parser("status", help="guidelines, chunks, embedding model, index version")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)

@@ -12,7 +12,8 @@ import yaml
 
 from pipelines.models import GuidelineMeta
 
-FIELDS = ("title", "publisher", "source_url", "last_reviewed", "specialty", "version")
+FIELDS = ("title", "publisher", "source_url", "last_reviewed", "specialty", "version", "code", "published",
+          "review_date")
 META_PREFIX = "guidelight:"
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 
@@ -45,9 +46,7 @@ def _from_pdf(path: Path) -> dict[str, Any]:
 
     info = PdfReader(str(path)).metadata or {}
     data = json.loads(info.get("/Guidelight", "{}") or "{}")
-    if info.get("/Title") and "title" not in data:
-        data["title"] = str(info["/Title"])
-    return data
+    return data  # /Title is one of the PDF reader's title candidates, weighed against the printed one
 
 
 def _from_docx(path: Path) -> dict[str, Any]:

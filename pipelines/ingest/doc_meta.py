@@ -1,0 +1,160 @@
+"""Metadata printed in the document itself: title, publisher, code, dates and address.
+
+Real files rarely carry useful embedded metadata (empty /Title, "Atrial_fibrillation", an author's
+name), but they print it: "Published: 28 August 2019 Last updated: 21 November 2023",
+"www.nice.org.uk/guidance/ng136", "© NICE 2025", a version box with "Review date: June 2026".
+Publishers are matched against the guideline bodies in `pipelines/data/publishers.yaml` and NHS
+organisation names ("NHS Cambridgeshire and Peterborough Integrated Care Board").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+PUBLISHERS_FILE = Path(__file__).resolve().parent.parent / "data" / "publishers.yaml"
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+_DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+_LABELLED = {
+    "published": rf"(?:published|date published|issued|date of issue|first published|approved|date approved)",
+    "last_updated": rf"(?:last updated|updated|last reviewed|revised|last modified|page last reviewed)",
+    "review_date": rf"(?:next review(?: date)?|review date|date of (?:next )?review|review due|due for review"
+                   rf"|expiry date|valid until)",
+}
+_CODE = re.compile(r"\b(?:NICE\s+(?:guideline\s+)?)?((?:NG|CG|QS|PH|TA|MPG|SC|NM)\s?\d{1,3})\b|\bSIGN\s?(\d{2,3})\b")
+_URL = re.compile(r"\b((?:https?://)?(?:www\.)[a-z0-9.-]+\.(?:uk|org|com|scot|net)(?:/[\w./#%-]*)?)", re.I)
+_NHS_ORG = re.compile(r"\bNHS(?: [A-Z][\w&'-]*| and| of)+ (?:Integrated Care Board|ICB|Foundation Trust|Trust"
+                      r"|Health Board|Clinical Commissioning Group|CCG)\b")
+_FILENAMEISH = re.compile(r"^\d+\s+[a-z]{1,3}\d+$|^untitled|^microsoft word|\.(pdf|docx?|html?|md|txt)$|_[A-Za-z]+_",
+                          re.I)
+
+
+@dataclass(frozen=True)
+class PrintedMeta:
+    """What the front of a document says about itself; empty strings when not found."""
+
+    title: str = ""
+    publisher: str = ""
+    code: str = ""
+    published: str = ""
+    last_updated: str = ""
+    review_date: str = ""
+    url: str = ""
+
+
+@lru_cache(maxsize=1)
+def _bodies() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    rows = yaml.safe_load(PUBLISHERS_FILE.read_text("utf-8")) or []
+    return tuple((r["body"], tuple(r["names"])) for r in rows)
+
+
+def find_publisher(text: str, author: str = "") -> str:
+    """The organisation that published the document, from its text or its /Author."""
+    head = text[:6000]
+    copyright_line = re.search(r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s+)?([A-Z][\w&' -]{1,60})", head, re.I)
+    candidates = [copyright_line.group(1) if copyright_line else "", author, head]
+    for candidate in candidates:
+        if not candidate:
+            continue
+        for body, names in _bodies():
+            full = max(names, key=len)
+            if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", candidate) for n in names):
+                return full if body in ("NICE", "SIGN", "BTS") else body
+        org = _NHS_ORG.search(candidate)
+        if org:
+            return org.group(0)
+    nhs_uk = re.search(r"\bnhs\.uk\b", head, re.I)
+    return "NHS website (nhs.uk)" if nhs_uk else ""
+
+
+def find_date(text: str, field: str) -> str:
+    """A date printed after its label ("Last updated: 21 November 2023"), as printed."""
+    pattern = re.compile(rf"\b{_LABELLED[field]}\s*(?:on|:|-|–)?\s*({_DATE})", re.I)
+    match = pattern.search(text[:12000])
+    return match.group(1).strip() if match else ""
+
+
+_URL_CODE = re.compile(r"guidance/((?:ng|cg|qs|ph|ta)\d{1,3})\b", re.I)
+
+
+def find_code(text: str, title: str = "") -> str:
+    in_url = _URL_CODE.search(text[:6000])
+    if in_url:
+        return in_url.group(1).upper()
+    for source in (title, text[:4000]):
+        match = _CODE.search(source or "")
+        if match:
+            return re.sub(r"\s+", "", match.group(1)).upper() if match.group(1) else f"SIGN {match.group(2)}"
+    return ""
+
+
+def find_url(text: str) -> str:
+    match = _URL.search(text[:6000])
+    return match.group(1).rstrip(".") if match else ""
+
+
+def meaningful_title(candidate: str, file_stem: str) -> bool:
+    """A title a clinician would recognise: not a file name ("Atrial_fibrillation",
+    "06 cg184", "SIGN999_draft.docx"), not a bare code, not a word processor's placeholder."""
+    value = candidate.strip()
+    if len(value) < 4 or not re.search(r"[A-Za-z]{3}", value) or _CODE.fullmatch(value):
+        return False
+    return not (_FILENAMEISH.search(value) or re.search(r"[A-Za-z0-9]_[A-Za-z0-9]", value))
+
+
+def clean_title(value: str) -> str:
+    value = re.sub(r"\s+", " ", value.replace("_", " ")).strip(" -–:|")
+    return value[0].upper() + value[1:] if value else value
+
+
+def read_printed(front_text: str, *, title_candidates: list[str], author: str, file_stem: str) -> PrintedMeta:
+    """Metadata from the first pages' text and the title candidates, best first."""
+    title = next((clean_title(t) for t in title_candidates if meaningful_title(t, file_stem)), "")
+    return PrintedMeta(
+        title=title,
+        publisher=find_publisher(front_text, author),
+        code=find_code(front_text, title),
+        published=find_date(front_text, "published"),
+        last_updated=find_date(front_text, "last_updated"),
+        review_date=find_date(front_text, "review_date"),
+        url=find_url(front_text),
+    )
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+
+
+def iso_date(printed: str) -> str:
+    """"21 November 2023" → "2023-11-21", "June 2026" → "2026-06-01", "05/06/2024" → "2024-06-05"
+    (UK order); "" when it cannot be read."""
+    value = printed.strip().lower()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    match = re.fullmatch(r"(?:(\d{1,2})(?:st|nd|rd|th)?\s+)?([a-z]{3})[a-z]*\s+(\d{4})", value)
+    if match and match.group(2) in _MONTHS:
+        day = int(match.group(1) or 1)
+        return f"{match.group(3)}-{_MONTHS[match.group(2)]:02d}-{min(day, 28 if _MONTHS[match.group(2)] == 2 else 30 if day > 30 else day):02d}"
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{2,4})", value)
+    if match:
+        year = int(match.group(3)) + (2000 if len(match.group(3)) == 2 else 0)
+        return f"{year}-{int(match.group(2)):02d}-{int(match.group(1)):02d}"
+    return ""
+
+
+def as_fields(printed: PrintedMeta) -> dict[str, str]:
+    """Printed metadata as GuidelineMeta fields (dates as ISO; last reviewed = last updated,
+    else published)."""
+    fields = {"title": printed.title, "publisher": printed.publisher, "code": printed.code,
+              "source_url": _with_scheme(printed.url), "published": iso_date(printed.published),
+              "review_date": iso_date(printed.review_date),
+              "last_reviewed": iso_date(printed.last_updated) or iso_date(printed.published)}
+    return {k: v for k, v in fields.items() if v}
+
+
+def _with_scheme(url: str) -> str:
+    return url if not url or url.startswith("http") else f"https://{url}"

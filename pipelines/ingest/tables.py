@@ -1,0 +1,93 @@
+"""Ruled tables → Markdown rows that each carry their row header and column headers.
+
+A dose row must never lose its drug: a cell that a merged cell covers (None from pdfplumber) takes
+the value above it, a row that only continues the wrapped text of the row above is folded into
+it, and every row is written with its header ("Drug | Age band | Dose").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_LOWER_START = re.compile(r"^[a-z(]")
+_ENDED = re.compile(r"[.:;!?]\s*$")
+
+
+@dataclass(frozen=True)
+class TableText:
+    """A table ready for passages: its header and rows as Markdown lines."""
+
+    header: str
+    rows: list[str]
+
+    def markdown(self, rows: list[str] | None = None) -> str:
+        cols = self.header.count("|") - 1
+        rule = "|" + " --- |" * max(cols, 1)
+        return "\n".join([self.header, rule, *(self.rows if rows is None else rows)])
+
+
+def _clean(cell: str | None) -> str | None:
+    if cell is None:
+        return None
+    return re.sub(r"\s+", " ", cell.replace("\uf071", "").replace("\uf020", " ")).strip()
+
+
+def _columns(rows: list[list[str | None]]) -> list[int]:
+    """Columns that hold any text (merged header cells leave empty shadow columns)."""
+    width = max(len(r) for r in rows)
+    return [i for i in range(width) if any(i < len(r) and (r[i] or "").strip() for r in rows)]
+
+
+def _header(rows: list[list[str]]) -> tuple[list[str], int]:
+    """Column names, from one header row or a header row with a sub-header row under it."""
+    names = list(rows[0])
+    used = 1
+    if len(rows) > 2 and not rows[1][0] and any(rows[1]):
+        if all(len(cell) <= 30 and not re.search(r"\d", cell) for cell in rows[1]):
+            names = [f"{a} {b}".strip() for a, b in zip(names, rows[1])]
+            used = 2
+    return [n or f"Column {k + 1}" for k, n in enumerate(names)], used
+
+
+def _fill_and_fold(rows: list[list[str | None]], cols: list[int]) -> list[list[str]]:
+    """Fill merged (None) cells from above; fold wrapped-text continuation rows into the row above."""
+    out: list[list[str]] = []
+    for raw in rows:
+        cells = [_clean(raw[i]) if i < len(raw) else "" for i in cols]
+        merged = [c is None for c in cells]
+        cells = [c or "" for c in cells]
+        if out and _continues(out[-1], cells, merged):
+            out[-1] = [f"{a} {b}".strip() if b and not m else a
+                       for a, b, m in zip(out[-1], cells, merged)]
+            continue
+        if out:
+            cells = [out[-1][k] if merged[k] or (k == 0 and not cells[0]) else c
+                     for k, c in enumerate(cells)]
+        out.append(cells)
+    return out
+
+
+def _continues(above: list[str], cells: list[str], merged: list[bool]) -> bool:
+    """A row whose every own cell starts in lower case under an unfinished cell above."""
+    own = [(k, c) for k, c in enumerate(cells) if c and not merged[k]]
+    if not own or (cells[0] and not merged[0]):
+        return False
+    return all(_LOWER_START.match(c) and above[k] and not _ENDED.search(above[k]) for k, c in own)
+
+
+def table_text(rows: list[list[str | None]]) -> TableText | None:
+    """Markdown header and rows, or None when the table holds too little to be one."""
+    cols = _columns(rows)
+    if len(cols) < 2 or len(rows) < 2:
+        return None
+    filled = [[_clean(r[i]) or "" if i < len(r) else "" for i in cols] for r in rows]
+    names, used = _header(filled)
+    body = _fill_and_fold(rows[used:], cols)
+    lines = []
+    for cells in body:
+        if sum(1 for c in cells if c) >= 1 and any(c for c in cells[1:]):
+            lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    if not lines:
+        return None
+    return TableText("| " + " | ".join(names) + " |", lines)

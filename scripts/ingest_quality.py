@@ -1,0 +1,155 @@
+"""Measure what ingest makes of a folder of documents: whole passages, real headings, dose rows
+that keep their drug, metadata found.
+
+    python scripts/ingest_quality.py DOCS_FOLDER [--json OUT.json] [--markdown]
+
+Runs `parse_document` + `chunk_sections` of whichever `pipelines` is importable (set PYTHONPATH to
+an older checkout to measure it the same way), storing nothing. The judgements are deliberately
+independent of the parser's own rules:
+- a passage ends whole when its last line ends a sentence or clause (. ! ? : ; ) ] or a quote), or
+  is a list item ("- ...") or a table row ("| ... |");
+- a section label is a real heading when it starts with a capital letter or a number and is not a
+  short sentence tail ("in a UK population.", "of:");
+- a dose (a number with mg, g, ml, micrograms ...) in a passage "has its drug" when a drug name
+  appears in the same passage line, or before it in the same table row; the drug names are a
+  measuring list for the antimicrobial documents, not used by the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+DRUGS = """amoxicillin ampicillin azithromycin benzylpenicillin cefalexin cefuroxime ceftriaxone cefixime
+cefotaxime cefaclor cefadroxil ciprofloxacin clarithromycin clindamycin co-amoxiclav co-trimoxazole
+doxycycline erythromycin flucloxacillin fosfomycin gentamicin levofloxacin metronidazole
+nitrofurantoin ofloxacin phenoxymethylpenicillin pivmecillinam temocillin tetracycline
+trimethoprim vancomycin teicoplanin linezolid moxifloxacin piperacillin tazobactam meropenem
+amikacin aciclovir valaciclovir famciclovir oseltamivir zanamivir fluconazole nystatin
+clotrimazole terbinafine itraconazole mebendazole ivermectin permethrin malathion fusidic
+mupirocin neomycin chloramphenicol ibuprofen paracetamol prednisolone dexamethasone
+methenamine hibiclens naproxen aspirin""".split()
+ANTIMICROBIAL_DOCS = ("NG109", "NG84", "NG91", "NG79", "NG120", "NG112", "amoxicillin_guideline_antimicrobial",
+                      "NG114", "amoxicillin_guideline_antibiotics")
+DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|g|ml|micrograms?|mg/kg|units)\b", re.I)
+_DRUG = re.compile(r"\b(" + "|".join(re.escape(d) for d in DRUGS) + r")\b", re.I)
+_ENDS = re.compile(r"""[.!?:;)\]"'”’]\s*$""")
+
+
+def ends_whole(text: str) -> bool:
+    last = text.strip().split("\n")[-1].strip()
+    return bool(_ENDS.search(last)) or last.startswith(("- ", "|"))
+
+
+def real_heading(label: str) -> bool:
+    last = label.split(" › ")[-1].strip()
+    if not last or last == "Introduction":
+        return True
+    first = next((ch for ch in last if ch.isalnum()), "")
+    if not (first.isupper() or first.isdigit()):
+        return False
+    return not (last.endswith(".") and len(last.split()) <= 6)
+
+
+def dose_rows(text: str) -> tuple[int, int]:
+    """(doses, doses with a drug named in their line or earlier in the same table row)."""
+    doses = with_drug = 0
+    for line in text.split("\n"):
+        for match in DOSE.finditer(line):
+            doses += 1
+            with_drug += bool(_DRUG.search(line[:match.start()]) or _DRUG.search(line))
+    return doses, with_drug
+
+
+def measure(path: Path) -> dict:
+    from pipelines.ingest import chunk_sections, parse_document
+    from pipelines.validate import IngestError, Limits
+
+    started = time.perf_counter()
+    row = {"file": path.name}
+    try:
+        doc = parse_document(path, Limits(300_000_000, 200.0, 500_000_000), max_pages=400)
+    except IngestError as exc:
+        return {**row, "refused": exc.reason, "seconds": round(time.perf_counter() - started, 1)}
+    chunks = chunk_sections(doc)
+    labels = {c.section for c in chunks}
+    doses = [dose_rows(c.text) for c in chunks]
+    meta = doc.meta
+    antimicrobial = any(k.lower() in path.name.lower() for k in ANTIMICROBIAL_DOCS)
+    return {**row, "pages": doc.pages, "passages": len(chunks),
+            "ends_whole": sum(ends_whole(c.text) for c in chunks),
+            "labels": len(labels), "real_headings": sum(real_heading(lb) for lb in labels),
+            "doses": sum(d for d, _ in doses) if antimicrobial else 0,
+            "doses_with_drug": sum(w for _, w in doses) if antimicrobial else 0,
+            "kinds": _count(getattr(c, "kind", "?") for c in chunks),
+            "title": meta.title, "publisher": meta.publisher, "code": getattr(meta, "code", ""),
+            "last_reviewed": meta.last_reviewed, "review_date": getattr(meta, "review_date", ""),
+            "url": meta.source_url,
+            "publisher_found": "unknown" not in meta.publisher.lower(),
+            "date_found": bool(meta.last_reviewed or getattr(meta, "review_date", "")),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _count(values) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+def totals(rows: list[dict]) -> dict:
+    ok = [r for r in rows if "refused" not in r]
+    passages = sum(r["passages"] for r in ok) or 1
+    labels = sum(r["labels"] for r in ok) or 1
+    doses = sum(r["doses"] for r in ok) or 1
+    return {"documents": len(rows), "refused": len(rows) - len(ok), "passages": sum(r["passages"] for r in ok),
+            "ends_whole": round(sum(r["ends_whole"] for r in ok) / passages, 3),
+            "real_headings": round(sum(r["real_headings"] for r in ok) / labels, 3),
+            "dose_rows_with_drug": round(sum(r["doses_with_drug"] for r in ok) / doses, 3),
+            "doses_counted": sum(r["doses"] for r in ok),
+            "publisher_found": round(sum(r["publisher_found"] for r in ok) / len(rows), 3),
+            "date_found": round(sum(r["date_found"] for r in ok) / len(rows), 3),
+            "seconds": round(sum(r["seconds"] for r in rows), 1)}
+
+
+def markdown(rows: list[dict]) -> str:
+    head = ("| document | pages | passages | end whole | real headings | dose rows with drug | publisher | "
+            "last reviewed / review | title |\n|---|---|---|---|---|---|---|---|---|")
+    lines = [head]
+    for r in rows:
+        if "refused" in r:
+            lines.append(f"| {r['file'][:48]} | | refused | | | | | | {r['refused'][:40]} |")
+            continue
+        dose = f"{r['doses_with_drug']}/{r['doses']}" if r["doses"] else "-"
+        lines.append(f"| {r['file'][:48]} | {r['pages'] or '-'} | {r['passages']} | "
+                     f"{r['ends_whole']}/{r['passages']} | {r['real_headings']}/{r['labels']} | {dose} | "
+                     f"{r['publisher'][:30]} | {r['last_reviewed'] or r['review_date'] or '-'} | {r['title'][:40]} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder")
+    parser.add_argument("--json", help="write every row and the totals to this file")
+    parser.add_argument("--markdown", action="store_true", help="print the per-document table")
+    args = parser.parse_args()
+    rows = []
+    for path in sorted(Path(args.folder).iterdir()):
+        if path.is_file():
+            rows.append(measure(path))
+            sys.stderr.write(f"{path.name[:60]:<60} {rows[-1].get('passages', 'refused')}\n")
+    summary = totals(rows)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": rows, "totals": summary}, indent=1))
+    if args.markdown:
+        print(markdown(rows))
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
