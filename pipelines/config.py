@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     # Ingestion limits
     max_upload_mb: int = 50
     max_pages: int = 400
-    parse_timeout_s: float = 120.0
+    parse_timeout_s: float = 300.0  # a 150-page guideline on 2 cores takes about a minute
     parse_memory_mb: int = 6144
     max_zip_ratio: float = 100.0
     max_unzipped_mb: int = 200

@@ -10,9 +10,9 @@ independent of the parser's own rules:
   is a list item ("- ...") or a table row ("| ... |");
 - a section label is a real heading when it starts with a capital letter or a number and is not a
   short sentence tail ("in a UK population.", "of:");
-- a dose (a number with mg, g, ml, micrograms ...) in a passage "has its drug" when a drug name
-  appears in the same passage line, or before it in the same table row; the drug names are a
-  measuring list for the antimicrobial documents, not used by the engine.
+- a dosing row (a line with a dose and an age or weight band, or a table row with a dose) "has
+  its drug" when a drug name appears in the same line; the drug names are a measuring list for
+  the antimicrobial documents, not used by the engine.
 """
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ methenamine hibiclens naproxen aspirin""".split()
 ANTIMICROBIAL_DOCS = ("NG109", "NG84", "NG91", "NG79", "NG120", "NG112", "amoxicillin_guideline_antimicrobial",
                       "NG114", "amoxicillin_guideline_antibiotics")
 DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|g|ml|micrograms?|mg/kg|units)\b", re.I)
-_DRUG = re.compile(r"\b(" + "|".join(re.escape(d) for d in DRUGS) + r")\b", re.I)
+_DRUG = re.compile(r"\b(" + "|".join(re.escape(d) for d in DRUGS) + r")(?![a-z])", re.I)
+# A dosing row: a dose on a line that names an age or weight band ("1 to 11 months", "8 kg to
+# 11 kg", "18 years and over"), or a row of a table passage.
+BAND = re.compile(r"\b\d+\s*(?:months?|years?|kg)\b", re.I)
 _ENDS = re.compile(r"""[.!?:;)\]"'”’]\s*$""")
 
 
@@ -55,13 +58,16 @@ def real_heading(label: str) -> bool:
     return not (last.endswith(".") and len(last.split()) <= 6)
 
 
-def dose_rows(text: str) -> tuple[int, int]:
-    """(doses, doses with a drug named in their line or earlier in the same table row)."""
+def dose_rows(text: str, table: bool = False) -> tuple[int, int]:
+    """(dosing rows, those with a drug named in the row): a dosing row is a line with a dose and
+    an age or weight band, or a table row with a dose."""
     doses = with_drug = 0
     for line in text.split("\n"):
-        for match in DOSE.finditer(line):
+        if not (BAND.search(line) or (table and line.startswith("|"))):
+            continue
+        if DOSE.search(line):
             doses += 1
-            with_drug += bool(_DRUG.search(line[:match.start()]) or _DRUG.search(line))
+            with_drug += bool(_DRUG.search(line))
     return doses, with_drug
 
 
@@ -77,7 +83,7 @@ def measure(path: Path) -> dict:
         return {**row, "refused": exc.reason, "seconds": round(time.perf_counter() - started, 1)}
     chunks = chunk_sections(doc)
     labels = {c.section for c in chunks}
-    doses = [dose_rows(c.text) for c in chunks]
+    doses = [dose_rows(c.text, getattr(c, "kind", "") == "table") for c in chunks]
     meta = doc.meta
     antimicrobial = any(k.lower() in path.name.lower() for k in ANTIMICROBIAL_DOCS)
     return {**row, "pages": doc.pages, "passages": len(chunks),

@@ -74,12 +74,27 @@ def split_table(markdown: str, max_chars: int) -> list[str]:
     head, rows = lines[:2], lines[2:]
     budget = max(max_chars - sum(len(h) + 1 for h in head), 200)
     pieces: list[list[str]] = [[]]
-    for row in rows:
-        row = row if len(row) <= budget else row[:budget - 4].rsplit(" ", 1)[0] + " … |"
-        if pieces[-1] and sum(len(r) + 1 for r in pieces[-1]) + len(row) > budget:
-            pieces.append([])
-        pieces[-1].append(row)
+    for long_row in rows:
+        for row in _split_row(long_row, budget):
+            if pieces[-1] and sum(len(r) + 1 for r in pieces[-1]) + len(row) > budget:
+                pieces.append([])
+            pieces[-1].append(row)
     return ["\n".join(head + piece) for piece in pieces if piece]
+
+
+def _split_row(row: str, budget: int) -> list[str]:
+    """A row too long for one passage in pieces, each carrying the row's first cell."""
+    if len(row) <= budget:
+        return [row]
+    first = row.split(" | ")[0].lstrip("| ").strip()
+    label = f"| {first[:150]} (continued) | "
+    rest, out = row, []
+    while len(rest) > budget:
+        cut = rest.rfind(" ", 0, budget - len(label))
+        cut = cut if cut > budget // 3 else budget - len(label)
+        out.append(rest[:cut].rstrip() + " … |")
+        rest = label + rest[cut:].lstrip()
+    return out + [rest]
 
 
 def _split(text: str, target: int, max_chars: int) -> list[str]:

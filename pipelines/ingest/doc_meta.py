@@ -19,16 +19,17 @@ import yaml
 PUBLISHERS_FILE = Path(__file__).resolve().parent.parent / "data" / "publishers.yaml"
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 _DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}|{_MONTH}\s+\d{{4}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}})"
-_LABELLED = {
-    "published": rf"(?:published|date published|issued|date of issue|first published|approved|date approved)",
-    "last_updated": rf"(?:last updated|updated|last reviewed|revised|last modified|page last reviewed)",
-    "review_date": rf"(?:next review(?: date)?|review date|date of (?:next )?review|review due|due for review"
-                   rf"|expiry date|valid until)",
+_LABELLED = {  # for each field, labels in order of preference (a version box's dates come first)
+    "published": [r"(?:date ratified|ratified(?: on)?)", r"(?:date approved|approved(?: on)?)",
+                  r"(?:date of issue|issued|issue date)", r"(?:date published|first published|published)"],
+    "last_updated": [r"(?:last updated|updated|last reviewed|revised|last modified|page last reviewed)"],
+    "review_date": [r"(?:next review(?: date)?|review date|date of (?:next )?review|review due|due for review"
+                    r"|expiry date|valid until)"],
 }
 _CODE = re.compile(r"\b(?:NICE\s+(?:guideline\s+)?)?((?:NG|CG|QS|PH|TA|MPG|SC|NM)\s?\d{1,3})\b|\bSIGN\s?(\d{2,3})\b")
-_URL = re.compile(r"\b((?:https?://)?(?:www\.)[a-z0-9.-]+\.(?:uk|org|com|scot|net)(?:/[\w./#%-]*)?)", re.I)
-_NHS_ORG = re.compile(r"\bNHS(?: [A-Z][\w&'-]*| and| of)+ (?:Integrated Care Board|ICB|Foundation Trust|Trust"
-                      r"|Health Board|Clinical Commissioning Group|CCG)\b")
+_URL = re.compile(r"((?:https?://|\bwww\.)[a-z0-9.-]+\.(?:uk|org|com|scot|net)(?:/[\w./#%-]*)?)", re.I)
+_NHS_ORG = re.compile(r"\bNHS(?: [A-Z][\w&'-]*| and| of| &)+ \(?(?:Integrated Care Board|ICB|Foundation Trust|Trust"
+                      r"|Health Board|Clinical Commissioning Group|CCG)\b\)?")
 _FILENAMEISH = re.compile(r"^\d+\s+[a-z]{1,3}\d+$|^untitled|^microsoft word|\.(pdf|docx?|html?|md|txt)$|_[A-Za-z]+_",
                           re.I)
 
@@ -52,30 +53,61 @@ def _bodies() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((r["body"], tuple(r["names"])) for r in rows)
 
 
+_LABELLED_ORG = re.compile(r"\b((?i:published|produced|issued|ratified|approved|authored|written|prepared))"
+                           r" (?i:by)\s*[:\-–]?\s*([A-Z][\w&'’().,-]*(?:[ \t]+(?:[A-Z&(][\w&'’().,-]*|and|of|for|the)){0,12})")
+_LABEL_ORDER = ("published", "produced", "issued", "ratified", "approved", "prepared", "authored", "written")
+
+
+def _body_named(candidate: str) -> str:
+    """The guideline body (publishers.yaml) a text names, in its full form for NICE/SIGN/BTS."""
+    for body, names in _bodies():
+        if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![A-Za-z-])", candidate, re.I if len(n) >= 6 else 0)
+               for n in names):
+            return max(names, key=len) if body in ("NICE", "SIGN", "BTS") else body
+    return ""
+
+
+def _labelled_org(text: str) -> str:
+    """The organisation after "Published by", "Ratified by", "Approved by" ..., most formal first."""
+    found = {m.group(1).lower(): m.group(2).strip(" .,;") for m in _LABELLED_ORG.finditer(text)}
+    label = next((lb for lb in _LABEL_ORDER if lb in found and len(found[lb]) > 3), None)
+    return found[label] if label else ""
+
+
 def find_publisher(text: str, author: str = "") -> str:
-    """The organisation that published the document, from its text or its /Author."""
-    head = text[:6000]
+    """The organisation that published the document: a copyright line; an NHS organisation or a
+    guideline body named where the title is; a "Published/Ratified/Approved by" line; /Author.
+    A body merely mentioned further into the text (a trust document citing NICE) is not it."""
+    head, title_area = text[:8000], text[:600]
     copyright_line = re.search(r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s+)?([A-Z][\w&' -]{1,60})", head, re.I)
-    candidates = [copyright_line.group(1) if copyright_line else "", author, head]
-    for candidate in candidates:
-        if not candidate:
-            continue
-        for body, names in _bodies():
-            full = max(names, key=len)
-            if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", candidate) for n in names):
-                return full if body in ("NICE", "SIGN", "BTS") else body
-        org = _NHS_ORG.search(candidate)
-        if org:
-            return org.group(0)
-    nhs_uk = re.search(r"\bnhs\.uk\b", head, re.I)
-    return "NHS website (nhs.uk)" if nhs_uk else ""
+    org = _NHS_ORG.search(title_area)
+    for candidate in (
+        _body_named(copyright_line.group(1)) if copyright_line else "",
+        org.group(0) if org else "",
+        _labelled_org(text),
+        _body_named(title_area),
+        _body_named(author) if author else "",
+    ):
+        if candidate:
+            return candidate
+    org = _NHS_ORG.search(head)
+    if org:
+        return org.group(0)
+    return "NHS website (nhs.uk)" if re.search(r"\bnhs\.uk/conditions\b", text, re.I) else ""
+
+
+def _copyright_year(text: str) -> str:
+    match = re.search(r"(?:©|copyright)\s*(?:©\s*)?((?:19|20)\d{2})\b", text[:8000], re.I)
+    return f"January {match.group(1)}" if match else ""
 
 
 def find_date(text: str, field: str) -> str:
     """A date printed after its label ("Last updated: 21 November 2023"), as printed."""
-    pattern = re.compile(rf"\b{_LABELLED[field]}\s*(?:on|:|-|–)?\s*({_DATE})", re.I)
-    match = pattern.search(text[:12000])
-    return match.group(1).strip() if match else ""
+    for label in _LABELLED[field]:
+        match = re.search(rf"\b{label}\s*(?:on|:|-|–)?\s*({_DATE})", text[:16000], re.I)
+        if match:
+            return match.group(1).strip()
+    return ""
 
 
 _URL_CODE = re.compile(r"guidance/((?:ng|cg|qs|ph|ta)\d{1,3})\b", re.I)
@@ -93,6 +125,10 @@ def find_code(text: str, title: str = "") -> str:
 
 
 def find_url(text: str) -> str:
+    """The document's own address: after "Source:" when labelled, else the first printed."""
+    labelled = re.search(r"\bsource\s*:\s*" + _URL.pattern, text, re.I)
+    if labelled:
+        return labelled.group(1).rstrip(".")
     match = _URL.search(text[:6000])
     return match.group(1).rstrip(".") if match else ""
 
@@ -107,18 +143,19 @@ def meaningful_title(candidate: str, file_stem: str) -> bool:
 
 
 def clean_title(value: str) -> str:
-    value = re.sub(r"\s+", " ", value.replace("_", " ")).strip(" -–:|")
+    value = re.sub(r"\s+", " ", value.replace("_", " ")).strip(" -–:|#*")
     return value[0].upper() + value[1:] if value else value
 
 
 def read_printed(front_text: str, *, title_candidates: list[str], author: str, file_stem: str) -> PrintedMeta:
     """Metadata from the first pages' text and the title candidates, best first."""
+    front_text = re.sub(r"[\u2010-\u2015\u2212]", "-", front_text).replace("**", "").replace("__", "")
     title = next((clean_title(t) for t in title_candidates if meaningful_title(t, file_stem)), "")
     return PrintedMeta(
         title=title,
         publisher=find_publisher(front_text, author),
         code=find_code(front_text, title),
-        published=find_date(front_text, "published"),
+        published=find_date(front_text, "published") or _copyright_year(front_text),
         last_updated=find_date(front_text, "last_updated"),
         review_date=find_date(front_text, "review_date"),
         url=find_url(front_text),
@@ -152,7 +189,7 @@ def as_fields(printed: PrintedMeta) -> dict[str, str]:
     fields = {"title": printed.title, "publisher": printed.publisher, "code": printed.code,
               "source_url": _with_scheme(printed.url), "published": iso_date(printed.published),
               "review_date": iso_date(printed.review_date),
-              "last_reviewed": iso_date(printed.last_updated) or iso_date(printed.published)}
+              "last_reviewed": max(iso_date(printed.last_updated), iso_date(printed.published))}
     return {k: v for k, v in fields.items() if v}
 
 

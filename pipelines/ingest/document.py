@@ -97,7 +97,8 @@ def _read_marked_up(path: Path, file_type: str, name: str, found: dict[str, Any]
     elements, _ = _partition(path, file_type, name, 0)
     title = str(found.get("title") or fallback)
     sections = elements_to_sections(elements, title)
-    front = "\n".join(s.text for s in sections[:6])
+    text = "\n".join(s.text for s in sections)
+    front = text if len(text) < 15000 else f"{text[:12000]}\n{text[-3000:]}"  # version boxes sit at either end
     first_title = next((el.text.strip() for el in elements if type(el).__name__ == "Title" and el.text), "")
     printed = read_printed(front, title_candidates=[str(found.get("title", "")), first_title],
                            author="", file_stem=Path(name).stem)

@@ -24,7 +24,8 @@ _SECTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
                              r"|\bevidence (?:statements?|review|summary|base)\b|\bsummary of (?:the )?evidence\b|\bimpact on practice\b"
                              r"|\bhow the recommendations might affect\b", re.I)),
     ("contents", re.compile(r"^\s*(table of )?contents\s*$", re.I)),
-    ("references", re.compile(r"^\s*(references|bibliography|your responsibility|copyright|finding more information|update information"
+    ("references", re.compile(r"^\s*(\d+(\.\d+)*\s+)?(references|bibliography|your responsibility|copyright"
+                              r"|declarations? of interests?|guideline development group|finding more information|update information"
                               r"|resources|acknowledgements|glossary of abbreviations|abbreviations"
                               r"|about this guideline|development of (the|this) guideline"
                               r"|membership of the guideline)\b", re.I)),

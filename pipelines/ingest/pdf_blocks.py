@@ -17,6 +17,7 @@ BULLET = re.compile(r"^\s*([•●▪◦‣∙·\-–－o]|\d{1,2}[.)]|[a-z][.)]
 REC_NUMBER = re.compile(r"^\s*(\d{1,2}(?:\.\d{1,3}){1,3})\s+\S")
 # SIGN marks a recommendation with an "R" in the margin, a good-practice point with a tick.
 REC_MARK = re.compile(r"^\s*(R|✓|✔)\s+(?=[A-Z])")
+_SYMBOL_BULLET = re.compile(r"^[•●▪◦‣∙·\-–－]\s")
 YEAR_TAG = re.compile(r"^\[(?:\d{4}|new|amended)[^\]]{0,60}\]$", re.I)
 SENTENCE_END = re.compile(r"([.!?:;]|\]|\.\))\s*$")
 _HYPHEN_END = re.compile(r"[A-Za-z]{2,}-$")
@@ -84,17 +85,19 @@ def is_heading(line: Line, body: BodyStyle, levels: dict[float, int], outline: d
     """Larger than the body; or named by the outline; or a short standalone line in a heavier or
     other font than the body that does not end like a sentence."""
     text = line.text.strip()
-    if len(text) < 2 or not re.search(r"[A-Za-z]{2}", text):
+    if len(text) < 2 or not re.search(r"[A-Za-z]{2}", text) or _SYMBOL_BULLET.match(text) or text[0].islower():
         return False
-    if in_outline(text, outline):
-        return True
     if round(line.size, 1) in levels:
         return len(text) <= 200
     distinct = line.bold or (line.font != body.font and line.size >= body.size - 0.2)
+    if not distinct:
+        return False  # set like the body: a wrapped line, whatever the outline says
+    if in_outline(text, outline) and not text[0].islower():
+        return True
     standalone = gap_before > body.pitch * 1.3
     wraps = line.x1 - line.x0 >= 0.85 * body.width  # a full line is the start of a paragraph
-    return (distinct and standalone and not wraps and len(text) <= 100 and not text[0].islower()
-            and not text.endswith((",", ";", ".")) and not BULLET.match(text)
+    return (standalone and not wraps and len(text) <= 100 and not text[0].islower()
+            and not text.endswith((",", ";", "."))
             and not (REC_NUMBER.match(text) and len(text) > 70))
 
 

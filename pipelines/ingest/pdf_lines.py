@@ -69,17 +69,23 @@ def line_text(chars: list[dict[str, Any]]) -> str:
     base = max((c["bottom"] for c in chars if c["size"] >= size * 0.9), default=0.0)
     out: list[str] = []
     prev: dict[str, Any] | None = None
+    marker = False
     for ch in chars:
         text = ch["text"]
-        if prev is not None and text != " " and not out[-1].endswith(" "):
-            if ch["x0"] - prev["x1"] > 0.18 * min(ch["size"], prev["size"]):
-                out.append(" ")
+        if prev is not None and text == prev["text"] and abs(ch["x0"] - prev["x0"]) < 0.5:
+            continue  # a ligature pdfplumber lists twice
         raised = ch["size"] < size * 0.82 and ch["bottom"] < base - 1.2
-        if raised and text in "0123456789+-,–":
+        if raised and (text in "0123456789+-,–" or (marker and text in "ABCD+")):
             if "".join(out).rstrip().endswith(("10", "⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹")):
                 text = text.translate(SUPERSCRIPT)  # 5×10⁹/L
             else:
-                continue  # a reference or footnote marker glued to the word ("examination28")
+                marker = True  # a reference or evidence-grade marker ("examination28", "2D")
+                continue
+        else:
+            marker = False
+        if prev is not None and text != " " and out and not out[-1].endswith(" "):
+            if ch["x0"] - prev["x1"] > 0.18 * min(ch["size"], prev["size"]):
+                out.append(" ")
         out.append(text)
         prev = ch
     return re.sub(r"\s+", " ", "".join(out)).strip()
@@ -176,9 +182,22 @@ def _tables(page: Any, number: int) -> list[tuple[PageTable, tuple[float, float,
     return found
 
 
+def _without_doubled_chars(page: Any) -> Any:
+    """Text drawn twice at one place (bold by overprinting, a ligature with its letters) read
+    once. pdfplumber's own dedupe_chars does this too, at several times the cost."""
+    seen: set[tuple[str, int, int]] = set()
+    doubled: set[int] = set()
+    for ch in page.chars:
+        key = (ch["text"], round(ch["x0"]), round(ch["top"]))
+        if key in seen:
+            doubled.add(id(ch))
+        seen.add(key)
+    return page.filter(lambda obj: id(obj) not in doubled) if doubled else page
+
+
 def read_page(page: Any, number: int) -> PageContent:
     """Lines (reading order), tables and drawing count of one pdfplumber page."""
-    page = page.dedupe_chars()  # text drawn twice (bold by overprinting, ligatures) read once
+    page = _without_doubled_chars(page)
     content = PageContent(number, float(page.width), float(page.height))
     content.drawings = len(page.rects) + len(page.curves) + len(page.lines)
     try:

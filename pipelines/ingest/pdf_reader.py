@@ -89,7 +89,8 @@ def read_pages(path: Path, progress: PageProgress | None = None) -> tuple[list[P
 def _front_lines(page: PageContent) -> list[str]:
     """A page's text for metadata: lines, running headers and footers, and table rows
     ("Review date: June 2026" from a version box)."""
-    rows = [": ".join(c.strip() for c in row if c and c.strip()) for t in page.tables for row in t.rows]
+    rows = [re.sub(r":\s*:", ":", ": ".join(c.strip() for c in row if c and c.strip()))
+            for t in page.tables for row in t.rows]
     return [*(ln.text for ln in page.lines), *page.running, *rows]
 
 
@@ -126,14 +127,17 @@ def _title_candidates(reader: Any, cover: list[Line], pages: list[PageContent], 
 
 
 def _block(lines: list[Line], size: float) -> str:
-    """The first run of up to three consecutive lines set in `size` (a title over lines)."""
+    """The first run of up to three consecutive lines set in `size` (a title set over lines);
+    a line ending in a full stop is a sentence, not part of a title."""
     run: list[str] = []
     for line in lines:
-        if abs(line.size - size) < 0.5 and len(run) < 3:
+        title_like = (not re.search(r"\.(\s|$)", line.text) and len(line.text) <= 90
+                      and len(" ".join(run + [line.text])) <= 150)
+        if abs(line.size - size) < 0.5 and len(run) < 3 and title_like:
             run.append(line.text)
         elif run:
             break
-    return " ".join(run)[:200]
+    return " ".join(run)
 
 
 def read_pdf(path: Path, progress: PageProgress | None = None) -> PdfDocument:
@@ -147,7 +151,8 @@ def read_pdf(path: Path, progress: PageProgress | None = None) -> PdfDocument:
     vocabulary = {w.lower() for p in pages for ln in p.lines
                   for w in re.findall(r"[A-Za-z]{2,}(?:-[A-Za-z]{2,})*(?=[\s.,;:)]|$)", ln.text)}
     flow = build_flow(pages, body, read_outline(reader), vocabulary)
-    front = "\n".join([ln.text for ln in cover] + [t for p in pages[:3] for t in _front_lines(p)])
+    ends = pages[:3] + [p for p in pages[-2:] if p.number > 3]  # version boxes sit at either end
+    front = "\n".join([ln.text for ln in cover] + [t for p in ends for t in _front_lines(p)])
     info = reader.metadata or {}
     printed = read_printed(front, title_candidates=_title_candidates(reader, cover, pages, flow),
                            author=str(info.get("/Author") or ""), file_stem=path.stem)

@@ -76,6 +76,30 @@ def _continues(above: list[str], cells: list[str], merged: list[bool]) -> bool:
     return all(_LOWER_START.match(c) and above[k] and not _ENDED.search(above[k]) for k, c in own)
 
 
+def _is_line_grid(rows: list[list[str | None]], cols: list[int]) -> bool:
+    """A table drawn one printed line per row (most rows leave the row header merged and most
+    of their cells empty): its logical rows are the groups under each row header."""
+    continuing = [r for r in rows if not (r[cols[0]] or "").strip()]
+    if len(continuing) < max(3, len(rows) // 2):
+        return False
+    fill = [sum(1 for i in cols[1:] if i < len(r) and (r[i] or "").strip()) / max(len(cols) - 1, 1)
+            for r in continuing]
+    return sum(fill) / len(fill) < 0.4
+
+
+def _merge_groups(body: list[list[str]], raw: list[list[str | None]], cols: list[int]) -> list[list[str]]:
+    """One row per row header: each column's text across the group's printed lines, in order."""
+    merged: list[list[str]] = []
+    for cells, row in zip(body, raw):
+        starts = bool((row[cols[0]] or "").strip())
+        if starts or not merged:
+            merged.append(list(cells))
+            continue
+        own = [(_clean(row[i]) or "") if i < len(row) else "" for i in cols]
+        merged[-1] = [a if k == 0 else f"{a} {b}".strip() for k, (a, b) in enumerate(zip(merged[-1], own))]
+    return [[" ".join(dict.fromkeys(c.split(" "))) if k == 0 else c for k, c in enumerate(r)] for r in merged]
+
+
 def table_text(rows: list[list[str | None]]) -> TableText | None:
     """Markdown header and rows, or None when the table holds too little to be one."""
     cols = _columns(rows)
@@ -84,10 +108,13 @@ def table_text(rows: list[list[str | None]]) -> TableText | None:
     filled = [[_clean(r[i]) or "" if i < len(r) else "" for i in cols] for r in rows]
     names, used = _header(filled)
     body = _fill_and_fold(rows[used:], cols)
-    lines = []
+    if _is_line_grid(rows[used:], cols):
+        body = _merge_groups(body, rows[used:], cols)
+    lines: list[str] = []
     for cells in body:
-        if sum(1 for c in cells if c) >= 1 and any(c for c in cells[1:]):
-            lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+        line = "| " + " | ".join(c.replace("|", "/") for c in cells) + " |"
+        if any(c for c in cells[1:]) and line not in lines:
+            lines.append(line)
     if not lines:
         return None
     return TableText("| " + " | ".join(names) + " |", lines)
