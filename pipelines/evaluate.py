@@ -7,6 +7,7 @@ import statistics
 from pathlib import Path
 from typing import Any, Iterator
 
+from pipelines.answer_checks import check_answer, gold_page_hit
 from pipelines.embeddings import embedding_dimension
 from pipelines.models import Answer
 
@@ -18,7 +19,10 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
             row = json.loads(line)
             if "q" not in row:
                 raise ValueError(f"{path}:{n}: each line needs a 'q'")
-            rows.append({"q": row["q"], "expect": row.get("expect", []), "abstain": bool(row.get("abstain"))})
+            rows.append({"q": row["q"], "expect": row.get("expect", []), "abstain": bool(row.get("abstain")),
+                         "key": row.get("key"), "avoid": row.get("avoid") or [], "history": row.get("history") or [],
+                         "kind": row.get("kind", ""), "gold_doc": row.get("gold_doc"),
+                         "gold_pages": row.get("gold_pages") or []})
     return rows
 
 
@@ -30,26 +34,44 @@ def first_match_rank(titles: list[str], expect: list[str]) -> int | None:
     return None
 
 
-def score_answer(item: dict[str, Any], answer: Answer) -> dict[str, Any]:
+def score_answer(item: dict[str, Any], answer: Answer, files: dict[str, str] | None = None) -> dict[str, Any]:
+    """One question's row. With `gold_doc` and the files behind the guidelines, the right source
+    is matched on its file name (titles change as metadata extraction improves); else on `expect`."""
+    files = files or {}
     titles = [p.title for p in answer.sources]
+    text = "" if answer.abstained else answer.answer
+    check = check_answer(text, item.get("key"), item.get("avoid"))
+    sources = [(files.get(p.guideline_id, ""), p.page) for p in answer.sources]
+    gold = item.get("gold_doc") if files else None
+    if gold:
+        rank = next((i for i, (name, _) in enumerate(sources, 1) if name == gold), None)
+        cited_ok = any(files.get(c.guideline_id) == gold for c in answer.citations)
+    else:
+        rank = first_match_rank(titles, item["expect"]) if item["expect"] else None
+        cited_ok = bool(first_match_rank([c.title for c in answer.citations], item["expect"]))
+    pages = item.get("gold_pages") or []
     return {
         "q": item["q"],
-        "rank": first_match_rank(titles, item["expect"]) if item["expect"] else None,
+        "rank": rank if not item["abstain"] else None,
         "level": answer.confidence.level,
         "abstained": answer.abstained,
         "top_titles": list(dict.fromkeys(titles)),
         "ms": round(answer.timings_ms.get("total", 0.0), 1),
-        "cited_ok": bool(first_match_rank([c.title for c in answer.citations], item["expect"]))
-        if item["expect"] else None,
+        "cited_ok": cited_ok if (item["expect"] or gold) else None,
         "expect_abstain": item["abstain"],
+        "kind": item.get("kind", ""),
+        "key_top": check.key_top, "key_any": check.key_any, "avoided": check.avoided,
+        "gold_page": gold_page_hit(sources, gold, pages),
+        "gold_page_near": gold_page_hit(sources, gold, pages, 1),
     }
 
 
 def run(assistant: Any, questions: list[dict[str, Any]], collection: str | None = None) -> Iterator[dict[str, Any]]:
     """One scored row per question, asked without touching the query log."""
+    files = {r["guideline_id"]: r.get("file_name") or "" for r in assistant.store.guideline_rows()}
     for item in questions:
-        answer = assistant.ask(item["q"], collection=collection, log=False)
-        yield score_answer(item, answer)
+        answer = assistant.ask(item["q"], item.get("history") or None, collection=collection, log=False)
+        yield score_answer(item, answer, files)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -82,6 +104,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
                               if at else None}
     ms = [r["ms"] for r in rows]
     return {
+        **answer_level(rows),
         "n": len(rows),
         **rank_scores(ranks),
         "abstain_precision": round(sum(r["expect_abstain"] for r in abstained) / len(abstained), 3) if abstained else None,
@@ -91,6 +114,36 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "p50_ms": round(statistics.median(ms), 1) if ms else 0.0,
         "p95_ms": round(percentile(ms, 0.95), 1),
     }
+
+
+def _share(values: list[bool]) -> float | None:
+    return round(sum(values) / len(values), 3) if values else None
+
+
+def answer_level(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a clinician reads: the key in the lead and first two bullets, anywhere, wrong-patient
+    strings, emergencies answered, follow-ups, the gold page, and calibration on the key."""
+    keyed = [r for r in rows if r.get("key_any") is not None or (r.get("kind") and not r["expect_abstain"])]
+    keyed = [r for r in keyed if r.get("key_top") is not None or r["abstained"]]
+    out: dict[str, Any] = {}
+    if keyed:
+        out["key_top"] = _share([bool(r["key_top"]) for r in keyed])
+        out["key_any"] = _share([bool(r["key_any"]) for r in keyed])
+        out["by_kind"] = {k: {"n": len(g), "key_top": _share([bool(r["key_top"]) for r in g]),
+                              "key_any": _share([bool(r["key_any"]) for r in g])}
+                          for k in sorted({r.get("kind") or "plain" for r in keyed})
+                          for g in [[r for r in keyed if (r.get("kind") or "plain") == k]]}
+        out["key_calibration"] = {lv: _share([bool(r["key_any"]) for r in keyed if r["level"] == lv])
+                                  for lv in ("high", "moderate", "low")}
+    out["avoid_violations"] = sum(1 for r in rows if r.get("avoided"))
+    emergencies = [r for r in rows if r.get("kind") == "emergency" and not r["expect_abstain"]]
+    if emergencies:
+        out["emergencies_answered"] = _share([not r["abstained"] for r in emergencies])
+    pages = [r for r in rows if r.get("gold_page") is not None]
+    if pages:
+        out["gold_page_top5"] = _share([r["gold_page"] for r in pages])
+        out["gold_page_top5_within_1"] = _share([r["gold_page_near"] for r in pages])
+    return out
 
 
 ABLATIONS: list[tuple[str, dict[str, Any]]] = [

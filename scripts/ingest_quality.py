@@ -32,7 +32,7 @@ trimethoprim vancomycin teicoplanin linezolid moxifloxacin piperacillin tazobact
 amikacin aciclovir valaciclovir famciclovir oseltamivir zanamivir fluconazole nystatin
 clotrimazole terbinafine itraconazole mebendazole ivermectin permethrin malathion fusidic
 mupirocin neomycin chloramphenicol ibuprofen paracetamol prednisolone dexamethasone
-methenamine hibiclens naproxen aspirin""".split()
+methenamine naproxen aspirin phenazone lidocaine estriol mometasone""".split()
 ANTIMICROBIAL_DOCS = ("NG109", "NG84", "NG91", "NG79", "NG120", "NG112", "amoxicillin_guideline_antimicrobial",
                       "NG114", "amoxicillin_guideline_antibiotics")
 DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|g|ml|micrograms?|mg/kg|units)\b", re.I)
@@ -63,7 +63,7 @@ def dose_rows(text: str, table: bool = False) -> tuple[int, int]:
     an age or weight band, or a table row with a dose."""
     doses = with_drug = 0
     for line in text.split("\n"):
-        if not (BAND.search(line) or (table and line.startswith("|"))):
+        if not (BAND.search(line) or (table and line.startswith("|") and not line.startswith("| ---"))):
             continue
         if DOSE.search(line):
             doses += 1

@@ -83,18 +83,25 @@ def split_table(markdown: str, max_chars: int) -> list[str]:
 
 
 def _split_row(row: str, budget: int) -> list[str]:
-    """A row too long for one passage in pieces, each carrying the row's first cell."""
+    """A row too long for one passage: its longest cells move to rows of their own (each with the
+    row's first cell), so what remains (drug, dose, duration) stays together on one row."""
     if len(row) <= budget:
         return [row]
-    first = row.split(" | ")[0].lstrip("| ").strip()
-    label = f"| {first[:150]} (continued) | "
-    rest, out = row, []
-    while len(rest) > budget:
-        cut = rest.rfind(" ", 0, budget - len(label))
-        cut = cut if cut > budget // 3 else budget - len(label)
-        out.append(rest[:cut].rstrip() + " … |")
-        rest = label + rest[cut:].lstrip()
-    return out + [rest]
+    cells = [c.strip() for c in row.strip().strip("|").split(" | ")]
+    first, out = cells[0][:200], []
+    while len(_row(cells)) > budget and len(cells) > 2:
+        k = max(range(1, len(cells)), key=lambda n: len(cells[n]))
+        if len(cells[k]) < 40:
+            break
+        for piece in _hard_wrap(cells[k], budget - len(first) - 12):
+            out.append(_row([first, piece]))
+        cells[k] = "…"
+    rest = _row(cells)
+    return out + ([rest] if len(rest) <= budget else [_row([first, p]) for p in _hard_wrap(rest, budget - len(first) - 12)])
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
 
 
 def _split(text: str, target: int, max_chars: int) -> list[str]:

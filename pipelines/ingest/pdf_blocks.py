@@ -97,7 +97,7 @@ def is_heading(line: Line, body: BodyStyle, levels: dict[float, int], outline: d
     standalone = gap_before > body.pitch * 1.3
     wraps = line.x1 - line.x0 >= 0.85 * body.width  # a full line is the start of a paragraph
     return (standalone and not wraps and len(text) <= 100 and not text[0].islower()
-            and not text.endswith((",", ";", "."))
+            and not text.endswith((",", ";", ".", ":"))  # a bold line ending ":" leads in its list
             and not (REC_NUMBER.match(text) and len(text) > 70))
 
 
