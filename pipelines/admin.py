@@ -74,6 +74,22 @@ class UploadPreview:
     def publishable(self) -> bool:
         return not self.error
 
+    @property
+    def unconfirmed(self) -> list[str]:
+        """Details the document did not state: the lead types them or confirms publishing without."""
+        return missing_details(self.meta) if self.meta else []
+
+
+def missing_details(meta: GuidelineMeta) -> list[str]:
+    """Publisher and date, when neither the document nor the lead gave them (a review-date
+    warning can never fire on a guideline with no date)."""
+    missing = []
+    if not meta.publisher or "unknown" in meta.publisher.lower():
+        missing.append("publisher")
+    if not (meta.last_reviewed or meta.review_date):
+        missing.append("last reviewed date")
+    return missing
+
 
 @dataclass
 class PendingUpload:

@@ -6,8 +6,8 @@ that keep their drug, metadata found.
 Runs `parse_document` + `chunk_sections` of whichever `pipelines` is importable (set PYTHONPATH to
 an older checkout to measure it the same way), storing nothing. The judgements are deliberately
 independent of the parser's own rules:
-- a passage ends whole when its last line ends a sentence or clause (. ! ? : ; ) ] or a quote), or
-  is a list item ("- ...") or a table row ("| ... |");
+- a passage ends whole when its last line ends a sentence or clause (. ! ? : ; ) ] or a quote) or
+  with a web address, or is a list item ("- ...") or a table row ("| ... |");
 - a section label is a real heading when it starts with a capital letter or a number and is not a
   short sentence tail ("in a UK population.", "of:");
 - a dosing row (a line with a dose and an age or weight band, or a table row with a dose) "has
@@ -40,12 +40,13 @@ _DRUG = re.compile(r"\b(" + "|".join(re.escape(d) for d in DRUGS) + r")(?![a-z])
 # A dosing row: a dose on a line that names an age or weight band ("1 to 11 months", "8 kg to
 # 11 kg", "18 years and over"), or a row of a table passage.
 BAND = re.compile(r"\b\d+\s*(?:months?|years?|kg)\b", re.I)
+_URL_END = re.compile(r"(https?://|www\.|\.(org|uk|com|scot|net)\b)\S*$")  # an entry ending in its address
 _ENDS = re.compile(r"""[.!?:;)\]"'”’]\s*$""")
 
 
 def ends_whole(text: str) -> bool:
     last = text.strip().split("\n")[-1].strip()
-    return bool(_ENDS.search(last)) or last.startswith(("- ", "|"))
+    return bool(_ENDS.search(last) or _URL_END.search(last)) or last.startswith(("- ", "|"))
 
 
 def real_heading(label: str) -> bool:

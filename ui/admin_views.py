@@ -19,8 +19,9 @@ from pipelines.auth import AdminSession
 from pipelines.reports import ChangeReport, feedback_per_day, levels_per_day, negative_feedback, questions_per_day
 
 UPLOAD_TYPES = ["pdf", "docx", "html", "htm", "md", "markdown", "txt"]
-META_FIELDS = [("title", "Title"), ("publisher", "Publisher"), ("specialty", "Specialty"),
-               ("version", "Version"), ("last_reviewed", "Last reviewed (YYYY-MM-DD)"),
+META_FIELDS = [("title", "Title"), ("publisher", "Publisher"), ("code", "Guideline code"),
+               ("specialty", "Specialty"), ("version", "Version"),
+               ("last_reviewed", "Last reviewed (YYYY-MM-DD)"), ("review_date", "Next review (YYYY-MM-DD)"),
                ("source_url", "Source URL")]
 
 
@@ -137,7 +138,8 @@ def upload_tab(service: AdminService, session: AdminSession) -> None:
         with st.expander(uploaded.name, expanded=True):
             preview, overrides = _file_form(service, session, uploaded, path)
             render_preview(preview)
-        if preview.publishable:
+            confirmed = _confirm_missing(preview, uploaded.file_id)
+        if preview.publishable and confirmed:
             pending.append(PendingUpload(path, uploaded.name, overrides))
     if st.button(f"Publish {len(pending)} file(s)", type="primary", disabled=not pending, key="admin_publish"):
         _publish(service, session, pending)
@@ -164,13 +166,29 @@ def _file_form(service: AdminService, session: AdminSession, uploaded: Any,
     return preview, overrides
 
 
+def _confirm_missing(preview: UploadPreview, file_id: str) -> bool:
+    """Publishing without a publisher or date needs the lead's say-so."""
+    missing = preview.unconfirmed if preview.publishable else []
+    if not missing:
+        return True
+    st.warning("The document does not state its " + " or ".join(missing) + ". Type it above, or "
+               "confirm that it should be published without.")
+    return st.checkbox(f"Publish without a {' or '.join(missing)}", key=f"admin_confirm_{file_id}")
+
+
 def render_preview(preview: UploadPreview) -> None:
     if preview.error:
         st.error(f"{preview.file_name}: {preview.error}")
         return
     meta = preview.meta
-    st.markdown(f"**{meta.title}** v{meta.version} · {meta.publisher} · {preview.pages or '—'} page(s) · "
-                f"{len(preview.sections)} section(s) · {preview.chunks} passage(s)")
+    st.markdown(f"**{meta.title}** v{meta.version} · {meta.publisher}"
+                + (f" · {meta.code}" if meta.code else "")
+                + f" · {preview.pages or '—'} page(s) · {len(preview.sections)} section(s) · "
+                f"{preview.chunks} passage(s)")
+    dates = [f"{label} {value}" for label, value in (("published", meta.published), ("last reviewed",
+             meta.last_reviewed), ("next review", meta.review_date)) if value]
+    if dates:
+        st.caption("Found in the document: " + ", ".join(dates))
     st.caption("Sections: " + "; ".join(dict.fromkeys(preview.sections)))
     for warning in preview.warnings:
         st.warning(warning)

@@ -27,6 +27,7 @@ _SECTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
     ("references", re.compile(r"^\s*(\d+(\.\d+)*\s+)?(references|bibliography|your responsibility|copyright"
                               r"|declarations? of interests?|guideline development group|finding more information|update information"
                               r"|resources|acknowledgements|glossary of abbreviations|abbreviations"
+                              r"|(?:other )?sources of (?:further )?information|further information|useful (?:links|resources)"
                               r"|about this guideline|development of (the|this) guideline"
                               r"|membership of the guideline)\b", re.I)),
     ("recommendation", re.compile(r"^\s*(\d+(\.\d+)*\s+)?(key\s+|the\s+|summary of\s+)?recommendations?\s*$", re.I)),

@@ -60,6 +60,7 @@ class PageContent:
     printed: str | None = None
     drawings: int = 0
     running: list[str] = field(default_factory=list)  # header and footer lines taken out
+    rotated: int = 0  # characters of rotated text left out
 
 
 def line_text(chars: list[dict[str, Any]]) -> str:
@@ -182,6 +183,15 @@ def _tables(page: Any, number: int) -> list[tuple[PageTable, tuple[float, float,
     return found
 
 
+def _upright_only(page: Any) -> tuple[Any, int]:
+    """Rotated text (a landscape flowchart turned on a portrait page) reads backwards as lines:
+    it is left out, and counted so the uploader is told."""
+    rotated = sum(1 for ch in page.chars if not ch.get("upright", True) and ch["text"].strip())
+    if not rotated:
+        return page, 0
+    return page.filter(lambda obj: obj.get("object_type") != "char" or obj.get("upright", True)), rotated
+
+
 def _without_doubled_chars(page: Any) -> Any:
     """Text drawn twice at one place (bold by overprinting, a ligature with its letters) read
     once. pdfplumber's own dedupe_chars does this too, at several times the cost."""
@@ -197,8 +207,9 @@ def _without_doubled_chars(page: Any) -> Any:
 
 def read_page(page: Any, number: int) -> PageContent:
     """Lines (reading order), tables and drawing count of one pdfplumber page."""
-    page = _without_doubled_chars(page)
+    page, rotated = _upright_only(_without_doubled_chars(page))
     content = PageContent(number, float(page.width), float(page.height))
+    content.rotated = rotated
     content.drawings = len(page.rects) + len(page.curves) + len(page.lines)
     try:
         tables = _tables(page, number)
@@ -219,7 +230,8 @@ def strip_running_lines(pages: list[PageContent]) -> None:
         return line.top < page.height * BAND or line.bottom > page.height * (1 - BAND)
 
     counts = Counter(key(ln) for p in pages for ln in {key(x): x for x in p.lines if in_band(x, p)}.values())
-    need = max(2, int(0.3 * len(pages)))
+    # On at least 30 % of pages, or 6 of a long document (a chapter's running header).
+    need = max(2 if len(pages) < 6 else 3, min(int(0.3 * len(pages)), 6))
     for page in pages:
         kept = []
         for line in page.lines:

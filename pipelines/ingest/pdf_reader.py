@@ -143,6 +143,10 @@ def _block(lines: list[Line], size: float) -> str:
 def read_pdf(path: Path, progress: PageProgress | None = None) -> PdfDocument:
     """Read a PDF into sections (not-indexed kinds left out) and printed metadata."""
     pages, reader, warnings = read_pages(path, progress)
+    turned = [p.number for p in pages if p.rotated > 50]
+    if turned:
+        warnings.append(f"rotated text on page(s) {', '.join(map(str, turned[:12]))} (landscape "
+                        "flowcharts or tables) could not be read and is not indexed; check those pages")
     strip_running_lines(pages)
     cover = _take_cover(pages)
     _drop_contents_pages(pages)
