@@ -42,7 +42,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     files = [p for path in args.paths for p in (sorted(Path(path).iterdir()) if Path(path).is_dir() else [Path(path)])]
     for i, path in enumerate(files):
         progress_bar(i / max(len(files), 1), f"Indexing {path.name}")
-        report = assistant.library.ingest_file(path, actor=args.actor)
+
+        def within(fraction: float, message: str, i: int = i) -> None:  # this file's share of the bar
+            progress_bar((i + fraction) / max(len(files), 1), message)
+
+        report = assistant.library.ingest_file(path, actor=args.actor, progress=within)
         failed += report.status == "failed"
         line = f"{report.status:>9}  {path.name}" + (f"  ({report.chunks} chunks)" if report.chunks else "")
         sys.stderr.write("\r" + " " * 100 + "\r")

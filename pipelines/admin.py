@@ -219,6 +219,10 @@ class AdminService:
     def delete(self, session: AdminSession, row_id: int) -> None:
         self.library.delete(row_id, self.auth.require(session).user)
 
+    def remove_demo(self, session: AdminSession) -> int:
+        """Remove the bundled demonstration summaries (every version), audited."""
+        return self.library.remove_demo(self.auth.require(session).user)
+
     def original(self, session: AdminSession, row_id: int, audit: bool = True) -> tuple[Path, str]:
         """The stored original and the name to download it as (audited when downloaded)."""
         user = self.auth.require(session).user

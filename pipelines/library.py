@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipelines.embeddings import BM25SparseEmbeddings, embedding_dimension
 from pipelines.index import Index, new_collection_name
 from pipelines.ingest import chunk_sections, library_files
-from pipelines.models import Chunk, ParsedDocument
+from pipelines.models import Chunk, ParsedDocument, is_demo
 from pipelines.parsing import ParserPool
 from pipelines.store import Store
 from pipelines.validate import IngestError
@@ -127,9 +127,10 @@ class Library:
         return None
 
     # Ingest --------------------------------------------------------------------------------
-    def parse(self, path: Path, display_name: str | None = None,
-              overrides: dict[str, Any] | None = None) -> tuple[ParsedDocument, list[Chunk]]:
-        doc = self.parser.parse(path, display_name=display_name, overrides=overrides)
+    def parse(self, path: Path, display_name: str | None = None, overrides: dict[str, Any] | None = None,
+              pages: Callable[[int, int], None] | None = None) -> tuple[ParsedDocument, list[Chunk]]:
+        """Parse in the worker process; `pages(done, total)` hears of each PDF page read."""
+        doc = self.parser.parse(path, display_name=display_name, overrides=overrides, pages=pages)
         return doc, chunk_sections(doc, self.settings.chunk_target_chars, self.settings.chunk_max_chars)
 
     def ingest_file(self, path: Path, *, actor: str = "system", display_name: str | None = None,
@@ -166,7 +167,11 @@ class Library:
             return IngestReport(name, "unchanged", same["title"], same["guideline_id"], same["version"],
                                 same["chunk_count"])
         progress(0.15, f"Parsing {name}")
-        doc, chunks = self.parse(path, name, overrides)
+
+        def page_read(done: int, total: int) -> None:  # parsing spans 15 % → 45 % of the bar
+            progress(0.15 + 0.30 * done / max(total, 1), f"Reading {name}: page {done} of {total}")
+
+        doc, chunks = self.parse(path, name, overrides, pages=page_read)
         meta = doc.meta
         clash = self.store.find_guideline(meta.guideline_id, meta.version)
         if clash and clash["file_hash"] != digest and clash["status"] != "failed":
@@ -230,13 +235,29 @@ class Library:
         return reports
 
     def seed_if_empty(self, progress: Progress = no_progress) -> list[IngestReport]:
-        """First run: index the bundled library when nothing is registered yet."""
+        """First run of a new install: index the bundled library. An install that has been used
+        (anything in its audit log, such as the demonstration library removed) is never re-seeded."""
         if self.store.guideline_rows():
             if not self.index.live_collection():
                 self.rebuild(progress=progress, actor="system")
             return []
+        if self.store.audit_rows(limit=1):
+            self.ensure_live()
+            return []
         self.ensure_live()
         return self.ingest_folder(self.settings.library_dir, progress=progress)
+
+    def remove_demo(self, actor: str) -> int:
+        """Delete every version of every demonstration summary, in one audited action."""
+        rows = [r for r in self.store.guideline_rows() if is_demo(r.get("publisher"))]
+        live = self.index.live_collection()
+        for row in rows:
+            if live:
+                self.index.delete_guideline(live, row["guideline_id"], row["version"])
+            self.store.delete_guideline_row(row["id"])
+        self._changed()
+        self.store.log(actor, "remove demonstration library", f"{len(rows)} version(s)")
+        return len(rows)
 
     # Lifecycle -----------------------------------------------------------------------------
     def retire(self, row_id: int, actor: str) -> None:

@@ -210,6 +210,11 @@ class Answer:
         }
 
 
+def is_demo(publisher: str | None) -> bool:
+    """A demonstration summary bundled with Guidelight (its publisher line says so)."""
+    return (publisher or "").strip().lower().startswith("demonstration summary")
+
+
 def _short_body(publisher: str) -> str:
     """A short, stable form of a publisher name for identities (initials of a long name)."""
     words = [w for w in publisher.replace("(", " ").replace(")", " ").split() if w[:1].isalpha()]

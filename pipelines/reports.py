@@ -14,6 +14,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from pipelines.models import is_demo
+
 LEVELS = ("high", "moderate", "low", "insufficient")
 
 
@@ -31,12 +33,13 @@ def library_frame(rows: Sequence[dict[str, Any]], today: date, interval_days: in
     """One line per registry row, newest version of each guideline first within its title."""
     records = [{
         "id": r["id"], "Title": r["title"], "Publisher": r.get("publisher") or "",
+        "Demonstration": is_demo(r.get("publisher")),
         "Version": r["version"], "Last reviewed": r.get("last_reviewed") or "",
         "Review overdue": review_overdue(r.get("last_reviewed"), today, interval_days),
         "Chunks": r.get("chunk_count") or 0, "Status": r["status"],
         "Uploaded by": r.get("created_by") or "", "Uploaded at": r.get("created_at"),
     } for r in rows]
-    columns = ["id", "Title", "Publisher", "Version", "Last reviewed", "Review overdue", "Chunks",
+    columns = ["id", "Title", "Publisher", "Demonstration", "Version", "Last reviewed", "Review overdue", "Chunks",
                "Status", "Uploaded by", "Uploaded at"]
     return pd.DataFrame.from_records(records, columns=columns)
 

@@ -38,8 +38,10 @@ def library_tab(service: AdminService, session: AdminSession) -> None:
     st.markdown(f"**{len(active)} active guidelines** · {int(active['Review overdue'].sum())} past "
                 f"their review interval ({service.settings.review_interval_days // 365} years) · "
                 f"{len(table) - len(active)} other versions")
+    _demo_notice(service, session, active)
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "id": None, "Review overdue": st.column_config.CheckboxColumn("Review overdue"),
+        "Demonstration": st.column_config.CheckboxColumn("Demonstration"),
         "Uploaded at": st.column_config.DatetimeColumn("Uploaded at", format="YYYY-MM-DD HH:mm")})
     if table.empty:
         return
@@ -54,6 +56,25 @@ def library_tab(service: AdminService, session: AdminSession) -> None:
     row = table[table["id"] == row_id].iloc[0]
     _row_actions(service, session, int(row_id), row)
     _version_changes(service, session, int(row_id))
+
+
+def _demo_notice(service: AdminService, session: AdminSession, active: pd.DataFrame) -> None:
+    """The bundled summaries are this project's words: say so, and offer to remove them."""
+    demo = int(active["Demonstration"].sum()) if not active.empty else 0
+    if not demo:
+        return
+    own = len(active) - demo
+    message = (f"{demo} active guidelines are demonstration summaries written for Guidelight, not "
+               "official guidance.")
+    if own:
+        message += (f" They sit beside your {own} own document(s) and can outrank them: remove them "
+                    "before clinical use.")
+    st.warning(message)
+    sure = st.checkbox("Yes, remove every demonstration summary", key="admin_demo_sure")
+    if st.button("Remove the demonstration library", key="admin_remove_demo", disabled=not sure):
+        removed = service.remove_demo(session)
+        st.toast(f"Removed {removed} demonstration version(s)")
+        st.rerun()
 
 
 def _row_actions(service: AdminService, session: AdminSession, row_id: int, row: pd.Series) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ def use_bundled_spacy_model() -> None:
 
 
 def parse_document(path: Path, limits: Limits, *, display_name: str | None = None,
-                   overrides: dict[str, Any] | None = None, max_pages: int = 400) -> ParsedDocument:
+                   overrides: dict[str, Any] | None = None, max_pages: int = 400,
+                   pages: Callable[[int, int], None] | None = None) -> ParsedDocument:
     """Validate and partition one file into sections.
 
     Args:
@@ -43,6 +45,7 @@ def parse_document(path: Path, limits: Limits, *, display_name: str | None = Non
         display_name: the name to report (an upload's original name).
         overrides: metadata typed by the uploader; wins over what the file carries.
         max_pages: reject PDFs with more pages.
+        pages: called with (pages read, total pages) as a PDF is read.
 
     Raises:
         IngestError: with the file name and a reason a person can act on.
@@ -53,9 +56,9 @@ def parse_document(path: Path, limits: Limits, *, display_name: str | None = Non
     fallback = Path(name).stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
     try:
         if file_type == "pdf":
-            sections, printed, pages, notes = _read_pdf(path, name, max_pages)
+            sections, printed, page_count, notes = _read_pdf(path, name, max_pages, pages)
         else:
-            sections, printed, pages, notes = _read_marked_up(path, file_type, name, found, fallback)
+            sections, printed, page_count, notes = _read_marked_up(path, file_type, name, found, fallback)
     except IngestError:
         raise
     except Exception as exc:  # parser libraries raise anything; report it plainly
@@ -68,7 +71,7 @@ def parse_document(path: Path, limits: Limits, *, display_name: str | None = Non
     sections = [_retitle(s, meta.title) for s in sections]
     if not sections or sum(len(s.text) for s in sections) < 40:
         raise IngestError(name, "no readable text was found (is it a scanned image or empty?).")
-    return ParsedDocument(meta=meta, sections=sections, pages=pages, file_type=file_type,
+    return ParsedDocument(meta=meta, sections=sections, pages=page_count, file_type=file_type,
                           warnings=warnings + notes)
 
 
@@ -84,11 +87,12 @@ def _plain(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
-def _read_pdf(path: Path, name: str, max_pages: int) -> tuple[list[Section], dict[str, str], int, list[str]]:
+def _read_pdf(path: Path, name: str, max_pages: int,
+              pages: Callable[[int, int], None] | None) -> tuple[list[Section], dict[str, str], int, list[str]]:
     from pipelines.ingest.pdf_reader import read_pdf
 
     _pdf_pages(path, name, max_pages)
-    doc = read_pdf(path)
+    doc = read_pdf(path, pages)
     return doc.sections, as_fields(doc.printed), doc.pages, doc.warnings
 
 

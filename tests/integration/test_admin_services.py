@@ -240,3 +240,28 @@ def test_unanswered_questions_are_grouped_by_meaning(service: AdminService, sess
     gaps = service.gaps(session)
     assert [sorted(g.questions) for g in gaps] == [sorted(questions[:3]), sorted(questions[3:])]
     assert re.search("scabies", gaps[0].label, re.I)
+
+
+def test_demonstration_library_is_labelled_and_removed_in_one_audited_action(
+        service: AdminService, session: AdminSession, library_assistant: Assistant, tmp_path: Path) -> None:
+    own = tmp_path / "local-pathway.md"
+    own.write_text(guideline_md("Local cough pathway", "1", {"Management": LONG}), "utf-8")
+    assert library_assistant.library.ingest_file(own).status == "added"
+    table = service.table(session)
+    assert table["Demonstration"].sum() >= 40 and not table[table["Title"] == "Local cough pathway"]["Demonstration"].any()
+    removed = service.remove_demo(session)
+    assert removed == int(table["Demonstration"].sum())
+    left = service.table(session)
+    assert list(left["Title"]) == ["Local cough pathway"]
+    answer = library_assistant.ask("How do I treat acne vulgaris?", log=False)
+    assert not any(p.publisher.startswith("Demonstration summary") for p in answer.sources)
+    assert any(r["action"] == "remove demonstration library" and r["actor"] == "admin"
+               for r in library_assistant.store.audit_rows())
+
+
+def test_a_used_install_is_never_reseeded_with_the_demonstration_library(
+        service: AdminService, session: AdminSession, library_assistant: Assistant) -> None:
+    service.remove_demo(session)
+    assert library_assistant.store.guideline_rows() == []
+    assert library_assistant.library.seed_if_empty() == []
+    assert library_assistant.store.guideline_rows() == []

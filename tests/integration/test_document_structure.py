@@ -166,3 +166,19 @@ def test_inspect_prints_what_would_be_stored(parsed, tmp_path: Path) -> None:
     assert data["metadata"]["review_date"].startswith("2026")
     assert {"section", "kind", "page", "printed_page", "text"} <= set(data["passages"][0])
     assert any(p["kind"] == "table" and "Fictomycin" in p["text"] for p in data["passages"])
+
+
+def test_page_progress_reaches_the_caller_from_the_parser_process(tmp_path: Path) -> None:
+    from pipelines.parsing import ParserPool
+
+    path = tmp_path / "nice.pdf"
+    truth = nice_style_guideline(path)
+    heard: list[tuple[int, int]] = []
+    pool = ParserPool(LIMITS, timeout_s=120, memory_mb=4096, max_pages=400)
+    try:
+        doc = pool.parse(path, pages=lambda done, total: heard.append((done, total)))
+    finally:
+        pool.close()
+    assert doc.pages == truth.pages
+    assert heard and heard[-1] == (truth.pages, truth.pages)
+    assert [d for d, _ in heard] == sorted(d for d, _ in heard)
