@@ -53,6 +53,19 @@ def _bodies() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((r["body"], tuple(r["names"])) for r in rows)
 
 
+@lru_cache(maxsize=1)
+def _sites() -> tuple[tuple[str, str], ...]:
+    rows = yaml.safe_load(PUBLISHERS_FILE.read_text("utf-8")) or []
+    return tuple((site.lower(), max(r["names"], key=len) if r["body"] in ("NICE", "SIGN", "BTS") else r["body"])
+                 for r in rows for site in r.get("sites", []))
+
+
+def publisher_of_site(url: str) -> str:
+    """The body whose own pages the address is on ("www.nice.org.uk/guidance/cg184" → NICE)."""
+    where = re.sub(r"^https?://(www\.)?", "", url.lower())
+    return next((body for site, body in _sites() if where.startswith(site) or f".{site}" in where), "")
+
+
 _LABELLED_ORG = re.compile(r"\b((?i:published|produced|issued|ratified|approved|authored|written|prepared))"
                            r" (?i:by)\s*[:\-–]?\s*([A-Z][\w&'’().,-]*(?:[ \t]+(?:[A-Z&(][\w&'’().,-]*|and|of|for|the)){0,12})")
 _LABEL_ORDER = ("published", "produced", "issued", "ratified", "approved", "prepared", "authored", "written")
@@ -93,7 +106,9 @@ def find_publisher(text: str, author: str = "") -> str:
     org = _NHS_ORG.search(head)
     if org:
         return org.group(0)
-    return "NHS website (nhs.uk)" if re.search(r"\bnhs\.uk/conditions\b", text, re.I) else ""
+    if re.search(r"\bnhs\.uk/conditions\b", text, re.I):
+        return "NHS website (nhs.uk)"
+    return publisher_of_site(find_url(text))
 
 
 def _copyright_year(text: str) -> str:

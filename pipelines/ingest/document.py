@@ -101,12 +101,28 @@ def _read_marked_up(path: Path, file_type: str, name: str, found: dict[str, Any]
     elements, _ = _partition(path, file_type, name, 0)
     title = str(found.get("title") or fallback)
     sections = elements_to_sections(elements, title)
-    text = "\n".join(s.text for s in sections)
+    text = _plain_text(path, file_type, name)
     front = text if len(text) < 15000 else f"{text[:12000]}\n{text[-3000:]}"  # version boxes sit at either end
     first_title = next((el.text.strip() for el in elements if type(el).__name__ == "Title" and el.text), "")
     printed = read_printed(front, title_candidates=[str(found.get("title", "")), first_title],
                            author="", file_stem=Path(name).stem)
     return sections, as_fields(printed), None, []
+
+
+def _plain_text(path: Path, file_type: str, name: str) -> str:
+    """The whole text, markup aside, for reading printed metadata (a byline, a "Source:" line and a
+    review box can sit outside any section)."""
+    if file_type == "docx":
+        import docx
+
+        return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    raw = _read_text(path, name)
+    if file_type == "html":
+        from bs4 import BeautifulSoup
+
+        return BeautifulSoup(raw[:2_000_000], "html.parser").get_text("\n")
+    body = re.sub(r"""<a\s[^>]*href=["']([^"']+)["'][^>]*>""", r" \1 ", split_front_matter(raw)[1])
+    return re.sub(r"<[^>]{1,200}>", " ", body)  # tags out, link addresses kept
 
 
 def _partition(path: Path, file_type: str, name: str, max_pages: int) -> tuple[list[Any], int | None]:
@@ -122,6 +138,10 @@ def _partition(path: Path, file_type: str, name: str, max_pages: int) -> tuple[l
         return partition_html(text=_read_text(path, name)), None
     body = split_front_matter(_read_text(path, name))[1]
     if file_type == "md":
+        from unstructured.partition.md import partition_md
+
+        return partition_md(text=body), None
+    if len(re.findall(r"^#{1,6} \S", body, re.M)) >= 2:  # Markdown saved as .txt: its headings count
         from unstructured.partition.md import partition_md
 
         return partition_md(text=body), None
