@@ -53,10 +53,12 @@ def check_answer(answer: str, key: list[list[str]] | None, avoid: list[str] | No
     return AnswerCheck(has_key(lead_text(answer), key), has_key(answer, key), violations(answer, avoid or []))
 
 
-def gold_page_hit(sources: list[tuple[str, int | None]], gold_doc: str | None, gold_pages: list[int],
-                  slack: int = 0) -> bool | None:
-    """Is one of the first five sources from the gold file, on (or within `slack` of) a gold page?"""
+def gold_page_hit(sources: list[tuple[str, int | None, int | None]], gold_doc: str | None,
+                  gold_pages: list[int], slack: int = 0) -> bool | None:
+    """Is one of the first five sources from the gold file and on (or within `slack` of) a gold
+    page? A source is on every page from its first to the last its text reaches."""
     if not gold_doc or not gold_pages:
         return None
-    return any(name == gold_doc and page is not None and min(abs(page - g) for g in gold_pages) <= slack
-               for name, page in sources[:5])
+    return any(name == gold_doc and first is not None
+               and any(first - slack <= g <= (last or first) + slack for g in gold_pages)
+               for name, first, last in sources[:5])

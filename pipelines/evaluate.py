@@ -41,10 +41,10 @@ def score_answer(item: dict[str, Any], answer: Answer, files: dict[str, str] | N
     titles = [p.title for p in answer.sources]
     text = "" if answer.abstained else answer.answer
     check = check_answer(text, item.get("key"), item.get("avoid"))
-    sources = [(files.get(p.guideline_id, ""), p.page) for p in answer.sources]
+    sources = [(files.get(p.guideline_id, ""), p.page, p.page_end) for p in answer.sources]
     gold = item.get("gold_doc") if files else None
     if gold:
-        rank = next((i for i, (name, _) in enumerate(sources, 1) if name == gold), None)
+        rank = next((i for i, (name, _, _) in enumerate(sources, 1) if name == gold), None)
         cited_ok = any(files.get(c.guideline_id) == gold for c in answer.citations)
     else:
         rank = first_match_rank(titles, item["expect"]) if item["expect"] else None

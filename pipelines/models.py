@@ -48,6 +48,7 @@ class Section:
     page: int | None = None
     kind: str = "background"  # recommendation, table, rationale, research, background
     printed_page: str | None = None  # the page label printed on that page, where it differs
+    end_page: int | None = None  # the last page its text reaches (a unit can cross a page break)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class Chunk:
     flags: tuple[str, ...] = ()  # what ingest neutralised (e.g. an instruction aimed at a model)
     kind: str = "background"
     printed_page: str | None = None
+    end_page: int | None = None
 
     @property
     def embed_text(self) -> str:
@@ -90,6 +92,7 @@ class Chunk:
             "flags": list(self.flags),
             "kind": self.kind,
             "printed_page": self.printed_page,
+            "page_end": self.end_page,
             **asdict(self.meta),
         }
 
@@ -111,10 +114,14 @@ class Passage:
     version: str
     similarity: float
     rank: int = 0
+    kind: str = "background"
+    page_end: int | None = None
 
     @classmethod
     def from_payload(cls, point_id: str, payload: dict[str, Any], similarity: float) -> Passage:
         return cls(
+            kind=payload.get("kind") or "background",
+            page_end=payload.get("page_end"),
             id=str(point_id),
             text=payload.get("text", ""),
             title=payload.get("title", ""),

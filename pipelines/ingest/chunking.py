@@ -35,7 +35,7 @@ def chunk_sections(doc: ParsedDocument, target_chars: int = 900, max_chars: int 
             if text.strip():
                 chunks.append(Chunk(meta.guideline_id, meta.version, len(chunks), text, label,
                                     section.page, meta, tuple(dict.fromkeys(label_flags + flags)),
-                                    section.kind, section.printed_page))
+                                    section.kind, section.printed_page, section.end_page))
     _warn_neutralised(doc, chunks)
     return chunks
 

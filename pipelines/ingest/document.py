@@ -80,7 +80,8 @@ def _retitle(section: Section, title: str) -> Section:
     rest = section.path[1:]
     if rest and _plain(rest[0]) == _plain(title):
         rest = rest[1:]
-    return Section((title, *rest), section.text, section.page, section.kind, section.printed_page)
+    return Section((title, *rest), section.text, section.page, section.kind, section.printed_page,
+                   section.end_page)
 
 
 def _plain(text: str) -> str:

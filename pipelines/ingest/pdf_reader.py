@@ -180,7 +180,8 @@ def flow_to_sections(flow: list[Any], title: str, labels: dict[int, str | None])
         if isinstance(item, PageTable):
             table = table_text(item.rows)
             if table is not None:
-                sections.append(Section(path, table.markdown(), item.page, "table", labels.get(item.page)))
+                sections.append(Section(path, table.markdown(), item.page, "table", labels.get(item.page),
+                                        item.page))
             if stack and _CAPTION.match(stack[-1][1]):
                 stack.pop()  # a caption names its table, not the text after it
             continue
@@ -196,6 +197,7 @@ def _add_unit(sections: list[Section], path: tuple[str, ...], unit: Unit, kind: 
               printed: str | None) -> None:
     last = sections[-1] if sections else None
     if last and last.path == path and last.kind == kind and last.page == unit.page and kind != "table":
-        sections[-1] = Section(path, f"{last.text}\n\n{unit.text}", last.page, kind, last.printed_page)
+        sections[-1] = Section(path, f"{last.text}\n\n{unit.text}", last.page, kind, last.printed_page,
+                               max(last.end_page or unit.end_page, unit.end_page))
     else:
-        sections.append(Section(path, unit.text, unit.page, kind, printed))
+        sections.append(Section(path, unit.text, unit.page, kind, printed, unit.end_page))
