@@ -19,7 +19,7 @@ def citation_line(citation: Citation) -> str:
     parts = [f"{citation.title} — {citation.publisher}."]
     where = citation.section or ""
     if citation.page is not None:
-        where = f"{where}, page {citation.page}" if where else f"Page {citation.page}"
+        where = f"{where}, page {citation.page_label}" if where else f"Page {citation.page_label}"
     if where:
         parts.append(f"{where}.")
     if citation.last_reviewed:

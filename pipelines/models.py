@@ -116,12 +116,14 @@ class Passage:
     rank: int = 0
     kind: str = "background"
     page_end: int | None = None
+    printed_page: str | None = None
 
     @classmethod
     def from_payload(cls, point_id: str, payload: dict[str, Any], similarity: float) -> Passage:
         return cls(
             kind=payload.get("kind") or "background",
             page_end=payload.get("page_end"),
+            printed_page=payload.get("printed_page"),
             id=str(point_id),
             text=payload.get("text", ""),
             title=payload.get("title", ""),
@@ -150,11 +152,25 @@ class Citation:
     text: str
     guideline_id: str = ""
     version: str = ""
+    printed_page: str | None = None
+    page_end: int | None = None
+    kind: str = "background"
 
     @classmethod
     def from_passage(cls, n: int, p: Passage) -> Citation:
         return cls(n, p.title, p.publisher, p.section, p.page, p.url, p.last_reviewed,
-                   round(p.similarity, 4), p.text, p.guideline_id, p.version)
+                   round(p.similarity, 4), p.text, p.guideline_id, p.version, p.printed_page,
+                   p.page_end, p.kind)
+
+    @property
+    def page_label(self) -> str:
+        """"21", "21–22", or "21 (printed 15)" where the document numbers its pages otherwise."""
+        if self.page is None:
+            return ""
+        label = str(self.page) if not self.page_end or self.page_end == self.page else f"{self.page}–{self.page_end}"
+        if self.printed_page and self.printed_page != str(self.page):
+            label += f" (printed {self.printed_page})"
+        return label
 
 
 @dataclass

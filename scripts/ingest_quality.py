@@ -2,6 +2,7 @@
 that keep their drug, metadata found.
 
     python scripts/ingest_quality.py DOCS_FOLDER [--json OUT.json] [--markdown]
+    python scripts/ingest_quality.py --compare BEFORE.json AFTER.json   # the table for docs/
 
 Runs `parse_document` + `chunk_sections` of whichever `pipelines` is importable (set PYTHONPATH to
 an older checkout to measure it the same way), storing nothing. The judgements are deliberately
@@ -138,7 +139,43 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _share(done: int, total: int) -> str:
+    return f"{done}/{total}" if total else "-"
+
+
+def compare(before: dict, after: dict) -> str:
+    """Per document, before → after, and the totals, as a Markdown table."""
+    old = {r["file"]: r for r in before["rows"]}
+    lines = ["| document | pages | passages | end whole | real headings | dose rows with drug | "
+             "publisher | date | title found |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in after["rows"]:
+        b = old.get(r["file"], {})
+        if "refused" in r:
+            lines.append(f"| {r['file']} | | refused: {r['refused'][:60]} | | | | | | |")
+            continue
+        was = "refused → " if "refused" in b else f"{b.get('passages', '?')} → "
+        lines.append(
+            f"| {r['file'][:60]} | {r['pages'] or '-'} | {was}{r['passages']} | "
+            f"{_share(b.get('ends_whole', 0), b.get('passages', 0))} → {_share(r['ends_whole'], r['passages'])} | "
+            f"{_share(b.get('real_headings', 0), b.get('labels', 0))} → {_share(r['real_headings'], r['labels'])} | "
+            f"{_share(b.get('doses_with_drug', 0), b.get('doses', 0))} → {_share(r['doses_with_drug'], r['doses'])} | "
+            f"{r['publisher'][:40] if r['publisher_found'] else '—'} | "
+            f"{(r['last_reviewed'] or r['review_date']) if r['date_found'] else '—'} | {r['title'][:50]} |")
+    tb, ta = before["totals"], after["totals"]
+    lines += ["", "| total | before | after |", "|---|---|---|"]
+    for key, label in (("passages", "passages"), ("ends_whole", "passages ending at a sentence or item end"),
+                       ("real_headings", "section labels that are real headings"),
+                       ("dose_rows_with_drug", "dosing rows carrying their drug (antimicrobial documents)"),
+                       ("publisher_found", "documents with a publisher"), ("date_found", "documents with a date"),
+                       ("refused", "documents refused"), ("seconds", "seconds to read all 45 (2 cores)")):
+        lines.append(f"| {label} | {tb[key]} | {ta[key]} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+        print(compare(json.loads(Path(sys.argv[2]).read_text()), json.loads(Path(sys.argv[3]).read_text())))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder")
     parser.add_argument("--json", help="write every row and the totals to this file")

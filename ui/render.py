@@ -86,7 +86,7 @@ def citations(answer: Answer) -> None:
 def _citation_detail(citation: Citation) -> None:
     facts = [f"**Guideline:** {safe(citation.title)}", f"**Publisher:** {safe(citation.publisher)}",
              f"**Section:** {safe(citation.section or '—')}",
-             f"**Page:** {citation.page if citation.page is not None else '—'}",
+             f"**Page:** {safe(citation.page_label) or '—'}",
              f"**Last reviewed:** {safe(citation.last_reviewed or 'unknown')}"]
     st.markdown("  \n".join(facts))
     quoted = "\n".join(f"> {safe(line)}" for line in citation.text.splitlines() if line.strip())

@@ -65,3 +65,15 @@ def test_hostile_text_is_inert_in_the_export() -> None:
 def test_citation_line_without_page_or_url() -> None:
     line = citation_line(citation(1, page=None, url="", section=""))
     assert line == "Guideline 1 — Demo publisher. Last reviewed 2024-05-01."
+
+
+def test_a_citation_names_its_page_range_and_printed_page() -> None:
+    from pipelines.models import Citation
+
+    def cite(page, end, printed):
+        return Citation(1, "T", "P", "S", page, "", "", 0.5, "x", printed_page=printed, page_end=end)
+
+    assert cite(21, 21, "15").page_label == "21 (printed 15)"
+    assert cite(7, 8, "7").page_label == "7–8"
+    assert cite(3, None, None).page_label == "3"
+    assert cite(None, None, None).page_label == ""
