@@ -34,7 +34,10 @@ _SECTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
 ]
 _NAVIGATION = re.compile(r"^(return to (the )?recommendations?|back to top|see the rationale"
                          r"|for a short explanation of why the committee made|full details of the evidence"
-                         r"|for more information, see)\b", re.I)
+                         r"|for more information, see)\b"
+                         # a rationale's label naming the recommendations it explains
+                         r"|^recommendations?\s+\d[\d.]*(?:\s*(?:,|to|and)\s*(?:recommendations?\s+)?\d[\d.]*)*\s*$",
+                         re.I)
 _LEADER = re.compile(r"(\.{4,}|\s{3,}|…+)\s*\d{1,3}\s*$")
 _REFERENCE = re.compile(r"^\s*(\[?\d{1,3}[\].]?\s+)?[A-Z][\w'-]+,? (?:[A-Z]{1,3}\b[ ,]*)+.*\b(19|20)\d{2}\b.*"
                         r"(\d+[:(]\d+|doi|https?://)", re.S)

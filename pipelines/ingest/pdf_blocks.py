@@ -32,6 +32,8 @@ class Heading:
     text: str
     level: int
     page: int
+    size: float = 0.0
+    font: str = ""
 
 
 @dataclass
@@ -139,7 +141,9 @@ def build_flow(pages: list[PageContent], body: BodyStyle, outline: dict[str, int
                 state.close()
                 items.append(tables.pop(0))
             gap = line.top - prev.top if prev and prev.column == line.column else pitch * 2
-            if is_heading(line, body, levels, outline, gap):
+            if state.continues_heading(line, gap):
+                state.heading(line, state.last_heading.level, gap)
+            elif is_heading(line, body, levels, outline, gap):
                 level = levels.get(round(line.size, 1), len(levels) + 1)
                 state.heading(line, level, gap)
             else:
@@ -175,9 +179,18 @@ class _Walker:
             last.text = f"{last.text} {line.text}"  # a heading set over two lines
             return
         self.close()
-        self.last_heading = Heading(line.text, level, line.page)
+        self.last_heading = Heading(line.text, level, line.page, line.size, line.font)
         self.items.append(self.last_heading)
 
+    def continues_heading(self, line: Line, gap: float) -> bool:
+        """The next line of a heading set over two lines, in the heading's own font, right under it
+        (it may start in lower case: "Why the committee made the recommendations on / assessing ...")."""
+        last = self.last_heading
+        if self.unit is not None or last is None or self.items[-1:] != [last] or not last.size:
+            return False
+        same_look = abs(line.size - last.size) < 0.3 and line.font == last.font
+        return (same_look and last.page == line.page and gap < line.size * 1.7
+                and not _SYMBOL_BULLET.match(line.text) and not line.text.rstrip().endswith("."))
     def line(self, line: Line, gap: float, pitch: float, new_page: bool) -> None:
         """Continue the current paragraph, open a list item, or start a new unit."""
         text = line.text.strip()

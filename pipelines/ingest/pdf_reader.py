@@ -127,13 +127,13 @@ def _title_candidates(reader: Any, cover: list[Line], pages: list[PageContent], 
 
 
 def _block(lines: list[Line], size: float) -> str:
-    """The first run of up to three consecutive lines set in `size` (a title set over lines);
+    """The first run of up to four consecutive lines set in `size` (a title set over lines);
     a line ending in a full stop is a sentence, not part of a title."""
     run: list[str] = []
     for line in lines:
         title_like = (not re.search(r"\.(\s|$)", line.text) and len(line.text) <= 90
-                      and len(" ".join(run + [line.text])) <= 150)
-        if abs(line.size - size) < 0.5 and len(run) < 3 and title_like:
+                      and len(" ".join(run + [line.text])) <= 200)
+        if abs(line.size - size) < 0.5 and len(run) < 4 and title_like:
             run.append(line.text)
         elif run:
             break
