@@ -123,8 +123,7 @@ def _share(values: list[bool]) -> float | None:
 def answer_level(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """What a clinician reads: the key in the lead and first two bullets, anywhere, wrong-patient
     strings, emergencies answered, follow-ups, the gold page, and calibration on the key."""
-    keyed = [r for r in rows if r.get("key_any") is not None or (r.get("kind") and not r["expect_abstain"])]
-    keyed = [r for r in keyed if r.get("key_top") is not None or r["abstained"]]
+    keyed = [r for r in rows if r.get("key_top") is not None]  # questions with a key (abstained: False)
     out: dict[str, Any] = {}
     if keyed:
         out["key_top"] = _share([bool(r["key_top"]) for r in keyed])

@@ -52,17 +52,22 @@ def _warn_neutralised(doc: ParsedDocument, chunks: list[Chunk]) -> None:
 def pack_units(text: str, target: int, max_chars: int) -> list[str]:
     """Whole units packed up to `target` characters; a unit over `max_chars` split inside."""
     units = [u.strip() for u in re.split(r"\n\s*\n", text) if u.strip()]
+    parts = [part for unit in units
+             for part in ([unit] if len(unit) <= max_chars else _split(unit, target, max_chars))]
+    return _pack(parts, target)
+
+
+def _pack(items: list[str], target: int) -> list[str]:
+    """Consecutive items joined by lines into pieces of up to `target` characters."""
     pieces: list[str] = []
     current: list[str] = []
     size = 0
-    for unit in units:
-        parts = [unit] if len(unit) <= max_chars else _split(unit, target, max_chars)
-        for part in parts:
-            if current and size + len(part) > target:
-                pieces.append("\n".join(current))
-                current, size = [], 0
-            current.append(part)
-            size += len(part) + 1
+    for item in items:
+        if current and size + len(item) > target:
+            pieces.append("\n".join(current))
+            current, size = [], 0
+        current.append(item)
+        size += len(item) + 1
     if current:
         pieces.append("\n".join(current))
     return pieces
@@ -105,21 +110,10 @@ def _row(cells: list[str]) -> str:
 
 
 def _split(text: str, target: int, max_chars: int) -> list[str]:
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in text.split("\n"):
-        units = [line] if line.startswith("- ") else split_sentences(line)
-        units = [part for unit in units for part in _hard_wrap(unit, max_chars)]
-        for unit in units:
-            if current and size + len(unit) > target:
-                pieces.append("\n".join(current))
-                current, size = [], 0
-            current.append(unit)
-            size += len(unit) + 1
-    if current:
-        pieces.append("\n".join(current))
-    return pieces
+    """A unit too long for one passage, cut at list items, then sentences, then spaces."""
+    units = [unit for line in text.split("\n")
+             for unit in ([line] if line.startswith("- ") else split_sentences(line))]
+    return _pack([part for unit in units for part in _hard_wrap(unit, max_chars)], target)
 
 
 def _hard_wrap(unit: str, max_chars: int) -> list[str]:

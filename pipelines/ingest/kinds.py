@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 
-KINDS = ("recommendation", "table", "rationale", "research", "background", "references",
-         "contents", "navigation", "front", "figure")
 NOT_INDEXED = frozenset({"references", "contents", "navigation", "front", "figure"})
 
 # Section labels of the standard guideline templates (NICE, SIGN, trust documents), most specific

@@ -9,7 +9,7 @@ with their lead-in; a "[2019]" tag on its own line stays with its recommendation
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pipelines.ingest.pdf_lines import Line, PageContent
 
@@ -50,14 +50,7 @@ class Unit:
         return "\n".join(self.parts)
 
 
-@dataclass
-class Flow:
-    """The document as an ordered stream of headings, units and tables."""
-
-    items: list[Heading | Unit | object] = field(default_factory=list)
-
-
-def heading_levels(pages: list[PageContent], body: float, outline: dict[str, int]) -> dict[float, int]:
+def heading_levels(pages: list[PageContent], body: float) -> dict[float, int]:
     """Heading font sizes, largest first, mapped to levels 1, 2, 3 ..."""
     sizes = sorted({round(ln.size, 1) for p in pages for ln in p.lines if ln.size >= body + 1.2},
                    reverse=True)
@@ -129,7 +122,7 @@ def is_english_word(word: str) -> bool:
 def build_flow(pages: list[PageContent], body: BodyStyle, outline: dict[str, int],
                vocabulary: set[str]) -> list[Heading | Unit | object]:
     """Walk lines in reading order, page after page, into headings, units and tables."""
-    levels = heading_levels(pages, body.size, outline)
+    levels = heading_levels(pages, body.size)
     pitch = body.pitch
     items: list[Heading | Unit | object] = []
     state = _Walker(items, vocabulary)
