@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     min_term_coverage: float = 0.26
     gate_similarity: float = 0.52
     gate_coverage: float = 0.45
+    lead_similarity: float = 0.5
+    semantic_cover: float = 0.6
 
     # Chat and records
     review_interval_days: int = 3 * 365
