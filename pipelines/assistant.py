@@ -319,7 +319,9 @@ class Assistant:
         notices += self._stale_notices(citations)
         return Answer(
             question=safety["text"], answer=text, confidence=confidence, citations=citations,
-            sources=state["passages"], mode=mode, timings_ms=state["timings"],
+            # a model's [n] numbers the passages it was given, which are then the sources shown
+            sources=(state.get("given") or state["passages"]) if mode.startswith("model") else state["passages"],
+            mode=mode, timings_ms=state["timings"],
             index_version=state.get("collection") or self.index.live_collection() or "", redacted=safety["found"],
             red_flags=safety["red_flags"], notices=notices,
             nearest_guidelines=list(dict.fromkeys(p.title for p in state["passages"]))[:3]

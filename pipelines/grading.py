@@ -83,7 +83,12 @@ class Thresholds:
     min_term_coverage: float = 0.26
     gate_similarity: float = 0.52
     gate_coverage: float = 0.45
-    lead_similarity: float = 0.5
+    # Calibrated on the gold set's keys (README "Confidence levels"): the lead's cosine to the
+    # question and the share of the question's weighted words it (and its headings) hold.
+    lead_similarity: float = 0.55
+    lead_coverage: float = 0.55
+    moderate_lead_similarity: float = 0.4
+    moderate_lead_coverage: float = 0.3
     semantic_cover: float = 0.6
 
     @classmethod
@@ -200,6 +205,7 @@ class Evidence:
     unheld_conditions: tuple[str, ...] = ()
     # About the top of the answer (lead and first two bullets), when it has been composed:
     lead_similarity: float | None = None  # cosine of the question to the lead sentence
+    lead_coverage: float | None = None  # share of the question's weighted words the lead holds
     concept_in_lead: bool | None = None  # the question's main subject is named there
     lead_title: str = ""  # the guideline the lead comes from
     urgent: bool = False  # a red flag fired and a guideline's urgent action leads
@@ -289,14 +295,21 @@ def grade(evidence: Evidence, t: Thresholds) -> Confidence:
     if evidence.top_similarity < t.low_similarity or (evidence.coverage < t.min_term_coverage and not said) or weak:
         return Confidence("insufficient", ["The library has no passage that answers this well.",
                                            *reasons_for(evidence, "insufficient")])
-    lead_close = evidence.lead_similarity is None or evidence.lead_similarity >= t.lead_similarity
     on_subject = evidence.concept_in_lead is not False
-    level = "low"
-    if evidence.top_similarity >= t.moderate_similarity and evidence.coverage >= 0.65 and on_subject:
-        level = "moderate"
-    if (evidence.top_similarity >= t.high_similarity and evidence.coverage >= 0.8
-            and evidence.agreement >= 2 and on_subject and lead_close):
-        level = "high"
+    if evidence.lead_similarity is None:  # nothing composed (model-only callers): passage evidence
+        level = "low"
+        if evidence.top_similarity >= t.moderate_similarity and evidence.coverage >= 0.65:
+            level = "moderate"
+        if evidence.top_similarity >= t.high_similarity and evidence.coverage >= 0.8 and evidence.agreement >= 2:
+            level = "high"
+    else:  # the top of the answer: close in meaning, holding the question's words, on its subject
+        lead_coverage = evidence.lead_coverage or 0.0
+        level = "low"
+        if on_subject and evidence.lead_similarity >= t.moderate_lead_similarity \
+                and lead_coverage >= t.moderate_lead_coverage:
+            level = "moderate"
+        if on_subject and evidence.lead_similarity >= t.lead_similarity and lead_coverage >= t.lead_coverage:
+            level = "high"
     if evidence.support is not None and evidence.support < 0.8:
         level = "low" if evidence.support >= 0.5 else "insufficient"
     return Confidence(level, reasons_for(evidence, level))  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipelines.answer.patient import Fit, Patient, avoided_for, fit
+from pipelines.grading import _plain, named_conditions
 from pipelines.answer.phrasing import bullet, is_instruction, is_row, root, row_text, table_rows
 from pipelines.index import MAX_SENTENCES
 from pipelines.models import Passage
@@ -33,7 +34,7 @@ _BOILERPLATE = re.compile(r"^(demonstration summary|not official guidance)", re.
 KIND_PRIOR = {"recommendation": 0.04, "table": 0.03, "background": 0.0, "rationale": -0.08, "research": -0.2}
 SPECIFIC_BONUS, OTHER_GROUP_PENALTY = 0.08, 0.10
 SAME_MEANING = 0.88  # sentence cosine above which two sentences say the same
-GUIDELINE_MARGIN = 0.7  # a guideline whose best sentence scores below this share of the best is left out
+GUIDELINE_MARGIN = 0.8  # a guideline whose best sentence scores below this share of the best is left out
 
 # What a question asks for, and the sections that hold it: a treatment question is answered from
 # Management, a referral question from Referral or Red flags. (question pattern, section pattern)
@@ -120,6 +121,11 @@ def candidates(request: Request, passages: list[Passage], vocab: Vocabulary,
     avoided = avoided_for(request.patient, every_sentence)
     out = []
     for passage in passages:
+        title_fit = fit(request.patient, passage.title)  # "Lower urinary tract symptoms in men"
+        if title_fit.conflict:
+            if left_out is not None:
+                left_out[title_fit.conflict] = left_out.get(title_fit.conflict, 0) + 1
+            continue
         heading_roots = {root(t) for t in terms(f"{passage.title} {passage.section}")}
         boost = INTENT_BOOST if any(re.search(pattern, passage.section.lower()) for pattern in wanted_sections) else 0.0
         sentences = split_sentences(passage.text)
@@ -170,14 +176,30 @@ def redundant(candidate: Candidate, chosen: list[Candidate]) -> bool:
     return False
 
 
-def select(ranked: list[Candidate], limit: int) -> list[Candidate]:
+def on_subject(ranked: list[Candidate], question: str) -> set[str] | None:
+    """The guidelines about the condition the question names (title or section naming it), or
+    None when it names none or no guideline is about it."""
+    named = named_conditions(question, history=False)
+    if not named:
+        return None
+    patterns = [p for ps in named.values() for p in ps]
+    about = {c.passage.guideline_id for c in ranked
+             if any(p.search(_plain(f"{c.passage.title} {c.passage.section}")) for p in patterns)}
+    return about or None
+
+
+def select(ranked: list[Candidate], limit: int, question: str = "") -> list[Candidate]:
     """Best-first, skipping near-repeats, at most three sentences from one passage, and nothing
-    from a guideline whose best sentence is far below the best guideline's."""
+    from a guideline unrelated to the question: when it names a condition, only the guidelines
+    about it; otherwise none whose best sentence is far below the best guideline's."""
     if not ranked:
         return []
     best_by_guideline: dict[str, float] = {}
     for cand in ranked:
         best_by_guideline.setdefault(cand.passage.guideline_id, cand.score)
+    about = on_subject(ranked, question)
+    if about is not None:
+        ranked = [c for c in ranked if c.passage.guideline_id in about]
     top = ranked[0].score
     close = {g for g, s in best_by_guideline.items() if s >= GUIDELINE_MARGIN * top}
     chosen: list[Candidate] = []
@@ -202,7 +224,7 @@ def compose(request: Request, passages: list[Passage], vocab: Vocabulary,
     ranked = candidates(request, passages, vocab, left_out)
     if urgent is not None:
         ranked = [urgent] + [c for c in ranked if c.text != urgent.text]
-    picked = select(ranked, MAX_BULLETS + 1)
+    picked = select(ranked, MAX_BULLETS + 1, request.question)
     if urgent is not None and (not picked or picked[0] is not urgent):
         picked = [urgent] + [c for c in picked if c is not urgent][:MAX_BULLETS]
     if not picked:

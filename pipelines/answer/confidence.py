@@ -45,5 +45,6 @@ def with_lead(evidence: Evidence, question: str, composition: Composition, vocab
         concept = root(term) in {root(t) for t in terms(text)}
     else:
         concept = None
-    return dataclasses.replace(evidence, lead_similarity=top[0].semantic, concept_in_lead=concept,
+    return dataclasses.replace(evidence, lead_similarity=top[0].semantic, lead_coverage=top[0].lexical,
+                               concept_in_lead=concept,
                                lead_title=top[0].passage.title, urgent=urgent)

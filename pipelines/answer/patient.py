@@ -123,8 +123,8 @@ _S_ADULT = re.compile(r"\b(adults?|aged (1[6-9]|[2-9]\d) (years )?(and|or) (over
                       r"|(1[6-9]|[2-9]\d) years (and|or) (over|older)|older (people|adults)|men|women)\b", re.I)
 _S_PREGNANT = re.compile(r"\b(pregnan\w*|antenatal|trimester)\b", re.I)
 _S_BREASTFEEDING = re.compile(r"\b(breast\s*-?feed\w*|lactat\w*)\b", re.I)
-_S_MEN = re.compile(r"\b(men|males?)\b", re.I)
-_S_WOMEN = re.compile(r"\b(women|females?)\b", re.I)
+_S_MEN = re.compile(r"\b(men|males?|man)\b", re.I)
+_S_WOMEN = re.compile(r"\b(women|females?|woman)\b", re.I)
 _S_ALLERGY = re.compile(r"\b(penicillin|beta-lactam)\s+(allerg\w*|hypersensitiv\w*)|allerg\w*\s+to\s+penicillin"
                         r"|\bpenicillin[- ]allergic\b", re.I)
 # "aged 1 to 5 years", "6 to 11 years", "12 to 17 years", "1 month to 11 months", "18 years and over"
