@@ -285,9 +285,9 @@ class Assistant:
         patient = composition.patient if composition is not None else None
         if patient is None or not patient.stated or not composition.left_out:
             return []
-        reasons = "; ".join(f"{n} {why}" for why, n in composition.left_out.items())
-        return [f"Answered for this patient ({patient.describe()}): passages not for them were left out "
-                f"({reasons})."]
+        reasons = ", ".join(f"{why} ({n})" for why, n in composition.left_out.items())
+        return [f"Answered for this patient ({patient.describe()}). Sentences for someone else were left "
+                f"out: {reasons}."]
 
     def _refuse_mixed(self, question: str, collection: str, mismatch: str, started: float) -> Answer:
         """No search at all when the index holds another model's vectors: comparing a query

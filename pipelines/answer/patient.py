@@ -200,26 +200,26 @@ def fit(patient: Patient, sentence: str, avoided: set[str] = frozenset()) -> Fit
     result = Fit()
     child_s, adult_s = bool(_S_CHILD.search(sentence)), bool(_S_ADULT.search(sentence))
     if patient.adult and child_s and not adult_s:
-        result.conflict = "written for children"
+        result.conflict = "for children"
     elif patient.child and adult_s and not child_s and not re.search(r"young people|aged 1[2-7]", sentence, re.I):
-        result.conflict = "written for adults"
+        result.conflict = "for adults"
     elif patient.age is not None and _age_conflict(sentence, patient.age):
-        result.conflict = "written for another age group"
+        result.conflict = "for another age group"
     men, women = bool(_S_MEN.search(sentence)), bool(_S_WOMEN.search(sentence))
     if patient.sex == "female" and men and not women:
-        result.conflict = result.conflict or "written for men"
+        result.conflict = result.conflict or "for men"
     if patient.sex == "male" and (women and not men or _S_PREGNANT.search(sentence)):
-        result.conflict = result.conflict or "written for women"
+        result.conflict = result.conflict or "for women"
     pregnancy_s = bool(_S_PREGNANT.search(sentence))
     if pregnancy_s and (patient.child or patient.not_pregnant) and not patient.pregnant:
-        result.conflict = result.conflict or "written for pregnancy"
+        result.conflict = result.conflict or "for pregnancy"
     allergy_s = bool(_S_ALLERGY.search(sentence))
     if patient.penicillin_allergy:
         if _PENICILLINS.search(sentence) and not allergy_s and not _AVOID.search(sentence):
-            result.conflict = result.conflict or "a penicillin, and the patient is allergic"
+            result.conflict = result.conflict or "a penicillin (allergy)"
     used = drug_words(sentence) & avoided
     if used and not _AVOID.search(sentence):
-        result.conflict = result.conflict or f"{', '.join(sorted(used))} is to be avoided for this patient"
+        result.conflict = result.conflict or f"{', '.join(sorted(used))} (to be avoided for this patient)"
     result.specific = bool(
         (patient.pregnant and pregnancy_s) or (patient.breastfeeding and _S_BREASTFEEDING.search(sentence))
         or (patient.penicillin_allergy and allergy_s) or (patient.child and child_s)
