@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     moderate_lead_similarity: float = 0.4
     moderate_lead_coverage: float = 0.3
     semantic_cover: float = 0.6
+    lone_similarity: float = 0.4
 
     # Chat and records
     review_interval_days: int = 3 * 365

@@ -90,6 +90,7 @@ class Thresholds:
     moderate_lead_similarity: float = 0.4
     moderate_lead_coverage: float = 0.3
     semantic_cover: float = 0.6
+    lone_similarity: float = 0.4
 
     @classmethod
     def from_settings(cls, settings: object) -> Thresholds:
@@ -292,7 +293,10 @@ def grade(evidence: Evidence, t: Thresholds) -> Confidence:
     # ("LFTs" answered by "liver transaminase"): the word-coverage gates then do not refuse.
     said = evidence.lead_similarity is not None and evidence.lead_similarity >= t.semantic_cover
     weak = evidence.top_similarity < t.gate_similarity and evidence.coverage < t.gate_coverage and not said
-    if evidence.top_similarity < t.low_similarity or (evidence.coverage < t.min_term_coverage and not said) or weak:
+    # One passage of the leading guideline, and far from the question: too little to answer from.
+    lone = evidence.agreement <= 1 and evidence.top_similarity < t.lone_similarity
+    if evidence.top_similarity < t.low_similarity or (evidence.coverage < t.min_term_coverage and not said) \
+            or weak or lone:
         return Confidence("insufficient", ["The library has no passage that answers this well.",
                                            *reasons_for(evidence, "insufficient")])
     on_subject = evidence.concept_in_lead is not False
