@@ -119,6 +119,7 @@ def candidates(request: Request, passages: list[Passage], vocab: Vocabulary,
     total = sum(weights.values()) or 1.0
     every_sentence = [s for p in passages for s in split_sentences(p.text)]
     avoided = avoided_for(request.patient, every_sentence)
+    has = tuple(named_conditions(request.question))  # what the patient has: "without X" is not for them
     out = []
     for passage in passages:
         title_fit = fit(request.patient, passage.title)  # "Lower urinary tract symptoms in men"
@@ -141,7 +142,7 @@ def candidates(request: Request, passages: list[Passage], vocab: Vocabulary,
             if (len(shown) < MIN_CHARS or shown.endswith(":") or _BOILERPLATE.match(shown)
                     or looks_like_injection(shown)):
                 continue
-            suits = fit(request.patient, shown, avoided)
+            suits = fit(request.patient, shown, avoided, has)
             if suits.conflict:
                 if left_out is not None:
                     left_out[suits.conflict] = left_out.get(suits.conflict, 0) + 1

@@ -130,8 +130,17 @@ _S_ALLERGY = re.compile(r"\b(penicillin|beta-lactam)\s+(allerg\w*|hypersensitiv\
 # "aged 1 to 5 years", "6 to 11 years", "12 to 17 years", "1 month to 11 months", "18 years and over"
 _RANGE = re.compile(r"\b(\d{1,2})\s*(months?|years?)?\s*(?:to|-|–|until)\s*(\d{1,2})\s*(months?|years?)\b", re.I)
 _UNDER = re.compile(r"\b(?:under|younger than|less than|below)\s+(\d{1,2})\s*(months?|years?)\b", re.I)
-_OVER = re.compile(r"\b(?:over|older than|aged)\s+(\d{1,2})\s*(?:years?)?(?:\s+(?:and|or)\s+(?:over|older))?"
-                   r"|\b(\d{1,2})\s*years?\s+(?:and|or)\s+(?:over|older)\b", re.I)
+# Unitless ages only after a word that says they are ages ("adults under 65", "children aged 5 to
+# 11", "people aged 65 and over"): "eGFR below 30" and "BMI over 25" are not ages.
+_AGED = r"(?:adults?|children|child|people|persons?|patients|those|women|men|aged|age|anyone|infants)"
+_AGED_RANGE = re.compile(rf"\b{_AGED}\s+(?:aged\s+)?(\d{{1,2}})\s*(?:to|-|–)\s*(\d{{1,2}})\b(?!\s*(?:kg|mg|%|months?))", re.I)
+_AGED_UNDER = re.compile(rf"\b{_AGED}\s+(?:aged\s+)?(?:under|younger than|below|less than)\s+(\d{{1,2}})\b(?!\s*(?:kg|mg|%|months?|weeks?))", re.I)
+_AGED_OVER = re.compile(rf"\b{_AGED}\s+(?:aged\s+)?(?:over|older than|above)\s+(\d{{1,2}})\b(?!\s*(?:kg|mg|%))"
+                        rf"|\b{_AGED}\s+aged\s+(\d{{1,2}})\s*(?:years?\s+)?(?:and|or)\s+(?:over|older|above)\b", re.I)
+# Written for people who do not have a condition, or are not pregnant.
+_WITHOUT = re.compile(r"\b(?:without|who do not have|with no|no history of)\s+([a-z0-9' -]{3,40})", re.I)
+_S_NOT_PREGNANT = re.compile(r"\b(non-?pregnant|not pregnant|who are not pregnant)\b", re.I)
+_SYSTEMIC_DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|g|micrograms?)\b(?!/kg)", re.I)
 _PENICILLINS = re.compile(r"\b(\w*cillin|co-amoxiclav|piperacillin|tazocin|penicillin v)\b", re.I)
 _AVOID = re.compile(r"\b(avoid\w*|do not (use|offer|give|prescribe)|don't (use|give)|contraindicated|not recommended"
                     r"|should not be (used|given|offered|prescribed)|must not)\b", re.I)
@@ -156,6 +165,17 @@ def _age_conflict(sentence: str, age: float) -> bool:
             return True
     for match in _UNDER.finditer(sentence):
         if age >= _years(match.group(1), match.group(2)):
+            return True
+    for match in _AGED_RANGE.finditer(sentence):
+        low, high = float(match.group(1)), float(match.group(2))
+        if low <= high and not (low <= age < high + 1):
+            return True
+    for match in _AGED_UNDER.finditer(sentence):
+        if age >= float(match.group(1)):
+            return True
+    for match in _AGED_OVER.finditer(sentence):
+        limit = float(match.group(1) or match.group(2))
+        if age < limit:
             return True
     return False
 
@@ -195,8 +215,11 @@ def avoided_for(patient: Patient, sentences: list[str]) -> set[str]:
     return out
 
 
-def fit(patient: Patient, sentence: str, avoided: set[str] = frozenset()) -> Fit:  # type: ignore[assignment]
-    """Whether `sentence` is written for this patient, someone else, or anyone."""
+def fit(patient: Patient, sentence: str, avoided: set[str] = frozenset(),  # type: ignore[assignment]
+        conditions: tuple[str, ...] = ()) -> Fit:
+    """Whether `sentence` is written for this patient, someone else, or anyone. `conditions` are
+    the ones the question says the patient has: a sentence "for people without type 2 diabetes"
+    is not for them."""
     result = Fit()
     child_s, adult_s = bool(_S_CHILD.search(sentence)), bool(_S_ADULT.search(sentence))
     if patient.adult and child_s and not adult_s:
@@ -210,7 +233,20 @@ def fit(patient: Patient, sentence: str, avoided: set[str] = frozenset()) -> Fit
         result.conflict = result.conflict or "for men"
     if patient.sex == "male" and (women and not men or _S_PREGNANT.search(sentence)):
         result.conflict = result.conflict or "for women"
-    pregnancy_s = bool(_S_PREGNANT.search(sentence))
+    not_pregnant_s = bool(_S_NOT_PREGNANT.search(sentence))
+    pregnancy_s = bool(_S_PREGNANT.search(_S_NOT_PREGNANT.sub(" ", sentence)))
+    if patient.pregnant and not_pregnant_s and not pregnancy_s:
+        result.conflict = result.conflict or "for people who are not pregnant"
+    for match in _WITHOUT.finditer(sentence):
+        lacking = match.group(1).lower()
+        if any(c in lacking for c in conditions):
+            result.conflict = result.conflict or f"for people without {next(c for c in conditions if c in lacking)}"
+    banded = bool(_RANGE.search(sentence) or _UNDER.search(sentence) or _AGED_RANGE.search(sentence)
+                  or _AGED_UNDER.search(sentence))
+    if patient.child and banded and not result.conflict:
+        child_s = True  # "at 1-4 years is 250 mg": an age band that holds this child
+    if patient.child and not child_s and _SYSTEMIC_DOSE.search(sentence) and "kg" not in sentence.lower():
+        result.conflict = result.conflict or "an adult dose"
     if pregnancy_s and (patient.child or patient.not_pregnant) and not patient.pregnant:
         result.conflict = result.conflict or "for pregnancy"
     allergy_s = bool(_S_ALLERGY.search(sentence))
