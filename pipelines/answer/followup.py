@@ -36,9 +36,14 @@ def condense(question: str, history: list[str]) -> Condensed:
     """The question to search: merged with the previous one only when it is a follow-up."""
     if not history:
         return Condensed(question, False)
+    # The subject is the last question that had one: "and in pregnancy?" after "what if pen
+    # allergic?" after "sore throat, what abx?" is about the sore throat, allergy and all.
+    context = history[0]
+    for earlier in history[1:]:
+        context = condense(earlier, [context]).query
     text = question.strip()
     starts = bool(_STARTS.match(text))
     short = len(text.split()) <= SHORT_WORDS
     if (starts and len(text.split()) <= 2 * SHORT_WORDS) or (short and not own_subject(text)):
-        return Condensed(f"{history[-1]} {text}", True, tuple(terms(text)))
+        return Condensed(f"{context} {text}", True, tuple(terms(text)))
     return Condensed(question, False)

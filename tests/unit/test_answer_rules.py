@@ -213,3 +213,12 @@ def test_a_dose_row_is_shown_with_its_drug_and_population() -> None:
     composition = compose(Request(question, question_terms(question, vocab), read_patient(question)), [p], vocab)
     assert composition.markdown.startswith("Adults — Amoxicillin 500 mg")
     assert "125 mg" not in composition.markdown  # the children's row is left out for an adult
+
+
+def test_a_follow_up_of_a_follow_up_keeps_the_first_subject() -> None:
+    history = ["sore throat 3 days, feverpain 4, what abx?", "what if pen allergic?"]
+    result = condense("and in pregnancy?", history)
+    assert result.merged and result.query.startswith("sore throat 3 days")
+    assert "pen allergic" in result.query and result.query.endswith("and in pregnancy?")
+    fresh = condense("statin for CKD", history)  # a subject of its own: searched alone
+    assert not fresh.merged and fresh.query == "statin for CKD"
