@@ -17,13 +17,13 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from pipelines import generate
 from pipelines.answer import compose as composer
-from pipelines.answer.confidence import with_lead
+from pipelines.answer.confidence import Thresholds, grade, with_lead
 from pipelines.answer.emergency import urgent_action
 from pipelines.answer.followup import condense
 from pipelines.answer.patient import read_patient
 from pipelines.config import Settings
 from pipelines.embeddings import make_embeddings
-from pipelines.grading import Thresholds, grade, measure, question_terms
+from pipelines.grading import measure, question_terms
 from pipelines.index import Index
 from pipelines.library import STORAGE_ERRORS, Library, Progress, no_progress
 from pipelines.models import Answer, Citation, Confidence, Passage

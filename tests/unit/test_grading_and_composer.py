@@ -9,7 +9,8 @@ import pytest
 
 from pipelines.answer.compose import Request, compose, intents
 from pipelines.answer.phrasing import root
-from pipelines.grading import (Evidence, Thresholds, asks_to_differentiate, discussed, grade, measure,
+from pipelines.answer.confidence import Thresholds, grade
+from pipelines.grading import (Evidence, asks_to_differentiate, discussed, measure,
                                named_conditions, question_terms)
 from pipelines.models import Passage
 from pipelines.retrieval import Vocabulary
