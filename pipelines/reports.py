@@ -15,20 +15,12 @@ import numpy as np
 import pandas as pd
 
 from pipelines.models import is_demo
+from pipelines.review import review_overdue
 
 LEVELS = ("high", "moderate", "low", "insufficient")
 
 
 # Library table ---------------------------------------------------------------------------------
-def review_overdue(last_reviewed: str | None, today: date, interval_days: int) -> bool:
-    """True when the last review is older than the review interval (unknown dates are not)."""
-    try:
-        reviewed = date.fromisoformat(str(last_reviewed or "")[:10])
-    except ValueError:
-        return False
-    return (today - reviewed).days > interval_days
-
-
 def library_frame(rows: Sequence[dict[str, Any]], today: date, interval_days: int) -> pd.DataFrame:
     """One line per registry row, newest version of each guideline first within its title."""
     records = [{
