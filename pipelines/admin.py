@@ -7,7 +7,6 @@ Audit entries name the signed-in user; `Library` writes most of them itself.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,44 +16,19 @@ import pandas as pd
 
 from pipelines import evaluate
 from pipelines.auth import AdminSession, Authenticator
+from pipelines.document_identifiers import document_identifier_kinds
+from pipelines.insights import CoverageCheck, Insights, feedback_frame, low_confidence_frame, review_gaps
 from pipelines.library import IngestReport, Progress, no_progress
 from pipelines.models import GuidelineMeta
 from pipelines.reports import (ChangeReport, Gap, compare_sections, group_similar, library_frame,
                                questions_citing, section_texts, unanswered_questions)
-from pipelines.safety import Scrubber, looks_like_injection
+from pipelines.safety import looks_like_injection
 from pipelines.validate import IngestError
 
-__all__ = ["AdminService", "UploadPreview", "PendingUpload", "PublishResult", "group_similar", "Gap"]
+__all__ = ["AdminService", "UploadPreview", "PendingUpload", "PublishResult", "group_similar", "Gap",
+           "document_identifier_kinds"]
 
 SHORT_TEXT_CHARS = 400
-SCAN_CHARS = 200_000  # identifier scan cap: enough for any real guideline, bounded for huge files
-SCAN_PIECE = 4_000
-
-
-_DOCUMENT_KINDS = {"NHS number", "NI number", "email address", "phone number", "postcode", "address", "name"}
-_DOB_CUE = re.compile(r"\b(?:DOB|D\.O\.B\.?|date of birth|born(?: on)?)\s*[:\-]?\s*\d{1,2}\s?[/.-]\s?\d{1,2}"
-                      r"\s?[/.-]\s?\d{2,4}", re.I)
-_LABELLED_NAME = re.compile(r"\b(?i:patient|name|pt)\s*:\s*[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)+")
-
-
-def document_identifier_kinds(text: str) -> list[str]:
-    """Kinds of patient identifier in a guideline's text (a case study pasted with its data).
-
-    Stricter than the question scrubber: a guideline is full of dates, eponyms and ranges
-    ("18.5-24"), so dates count only next to a date-of-birth cue and names only when labelled
-    ("Patient: John Smith", "Mr Smith"); NHS numbers must pass the modulus-11 check.
-    """
-    found: list[str] = []
-    scrubber = Scrubber(use_presidio=False)
-    for start in range(0, min(len(text), SCAN_CHARS), SCAN_PIECE):
-        piece = text[start:start + SCAN_PIECE]
-        if _DOB_CUE.search(piece):
-            found.append("date of birth")
-        if _LABELLED_NAME.search(piece):
-            found.append("name")
-        found += [k for k in scrubber.scrub(piece).found if k in _DOCUMENT_KINDS]
-    return list(dict.fromkeys(found))
-
 
 @dataclass
 class UploadPreview:
@@ -115,6 +89,7 @@ class AdminService:
         self.store = assistant.store
         self.settings = assistant.settings
         self.auth = auth
+        self._coverage = CoverageCheck()
 
     # Upload ---------------------------------------------------------------------------------
     def preview(self, session: AdminSession, path: Path, display_name: str,
@@ -303,13 +278,28 @@ class AdminService:
         return self.store.feedback_rows()
 
     def gaps(self, session: AdminSession, since_days: int = 90, threshold: float = 0.75,
-             limit: int = 300) -> list[Gap]:
+             limit: int = 300, events: list[dict[str, Any]] | None = None) -> list[Gap]:
         """Unanswered questions grouped by meaning (the assistant's own embeddings)."""
-        questions = unanswered_questions(self.events(session, since_days))[:limit]
+        events = self.events(session, since_days) if events is None else events
+        questions = unanswered_questions(events)[:limit]
         if not questions:
             return []
         vectors = self.assistant.retriever.embeddings.embed_documents(questions)
         return group_similar(questions, vectors, threshold)
+
+    def insights(self, session: AdminSession, since_days: int = 90) -> Insights:
+        """Wrong refusals, gaps (covered once a new guideline answers them), low-confidence
+        answers and feedback, for the Insights tab and its CSV downloads."""
+        events, feedback = self.events(session, since_days), self.feedback(session)
+        covered_by = self._coverage.for_library(lambda q: self.assistant.ask(q, log=False),
+                                                self.store.guideline_rows("active"))
+        return Insights(review_gaps(self.gaps(session, since_days, events=events), events, covered_by),
+                        low_confidence_frame(events), feedback_frame(feedback, only_negative=True),
+                        feedback_frame(feedback))
+
+    def log_export(self, session: AdminSession, what: str, rows: int) -> None:
+        """Downloads of question and feedback records are audited, like originals."""
+        self.store.log(self.auth.require(session).user, "export", what, "ok", f"{rows} row(s)")
 
     def audit(self, session: AdminSession, limit: int = 200) -> pd.DataFrame:
         self.auth.require(session)

@@ -139,14 +139,6 @@ def feedback_per_day(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return pd.crosstab(frame["day"], frame["rating"]).reindex(columns=["helpful", "not helpful"], fill_value=0)
 
 
-def negative_feedback(rows: Sequence[dict[str, Any]], limit: int = 50) -> pd.DataFrame:
-    records = [{"At": r.get("at"), "Question": r.get("question") or "", "Comment": r.get("comment") or "",
-                "Cited": ", ".join(dict.fromkeys(s.get("title", "") for s in r.get("sources") or [])),
-                "Index": r.get("index_version") or ""}
-               for r in rows if (r.get("rating") or 0) < 0]
-    return pd.DataFrame.from_records(records[:limit], columns=["At", "Question", "Comment", "Cited", "Index"])
-
-
 def unanswered_questions(events: Sequence[dict[str, Any]]) -> list[str]:
     """Stored (scrubbed) questions the library could not answer, newest first."""
     return [e["question"] for e in reversed(list(events))

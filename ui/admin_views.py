@@ -16,7 +16,7 @@ import streamlit as st
 
 from pipelines.admin import AdminService, PendingUpload, UploadPreview
 from pipelines.auth import AdminSession
-from pipelines.reports import ChangeReport, feedback_per_day, levels_per_day, negative_feedback, questions_per_day
+from pipelines.reports import ChangeReport
 
 UPLOAD_TYPES = ["pdf", "docx", "html", "htm", "md", "markdown", "txt"]
 META_FIELDS = [("title", "Title"), ("publisher", "Publisher"), ("code", "Guideline code"),
@@ -269,30 +269,6 @@ def render_rebuild(report: dict[str, Any]) -> None:
                                    "New index": [new.get(m) for m in metrics]}, index=metrics))
 
 
-# Insights and audit --------------------------------------------------------------------------
-def insights_tab(service: AdminService, session: AdminSession) -> None:
-    events, feedback = service.events(session), service.feedback(session)
-    if not events:
-        st.caption("No questions asked yet.")
-    else:
-        st.markdown("**Questions per day**")
-        st.bar_chart(questions_per_day(events))
-        st.markdown("**Confidence levels per day**")
-        st.bar_chart(levels_per_day(events))
-    if feedback:
-        st.markdown("**Feedback per day**")
-        st.bar_chart(feedback_per_day(feedback))
-    st.markdown("**Questions the library could not answer, grouped** (the gaps to fill)")
-    gaps = service.gaps(session)
-    if gaps:
-        st.dataframe(pd.DataFrame([{"Asked": g.count, "Example": g.label,
-                                    "Other wordings": " | ".join(g.questions[1:4])} for g in gaps]),
-                     hide_index=True, width="stretch")
-    else:
-        st.caption("None so far.")
-    st.markdown("**Recent negative feedback**")
-    st.dataframe(negative_feedback(feedback), hide_index=True, width="stretch")
-
-
+# Audit --------------------------------------------------------------------------------------
 def audit_tab(service: AdminService, session: AdminSession) -> None:
     st.dataframe(service.audit(session), hide_index=True, width="stretch")

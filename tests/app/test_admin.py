@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipelines.auth import hash_password
 from pipelines.config import get_settings
-from tests.support.apptest import app_data, assert_no_admin_content, open_admin, sign_in
+from tests.support.apptest import app_data, assert_no_admin_content, open_admin, open_chat, sign_in
 
 PASSWORD = "admin test password"
 HASH = hash_password(PASSWORD)
@@ -110,3 +110,36 @@ def test_no_hash_configured_shows_the_first_run_message(app_env: Path,
     assert any("python -m pipelines hash-password" in w.value for w in at.warning)
     assert_no_admin_content(at)
     assert not any(t.label == "Password" for t in at.text_input)
+
+
+def test_insights_list_thumbs_down_low_confidence_and_wrong_refusals(app_env: Path) -> None:
+    from pipelines.store import Store
+    from tests.support.apptest import ask
+
+    chat = ask(open_chat(), "How should acute gout be treated?")
+    exchange_id = chat.session_state["chat_exchanges"][-1].id
+    chat.feedback(key=f"rating-{exchange_id}").set_value(0)
+    chat.text_input(key=f"comment-{exchange_id}").set_value("No colchicine dose given")
+    next(b for b in chat.button if b.label == "Send feedback").click()
+    chat.run()
+    store = Store(get_settings().db_url)
+    store.add_query_event(question="Gout flare while on a thiazide: what next?", level="low",
+                          abstained=False, top_title="Gout", cited=[{"title": "Gout"}])
+    store.add_query_event(question="Crushing chest pain for an hour: what should I do?", level="insufficient",
+                          abstained=True, top_title="Stable angina", cited=[])
+
+    at = sign_in(open_admin(), PASSWORD)
+    assert not at.exception
+    titles = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert "**Likely wrong refusals (1)**" in titles and "**Thumbs-down feedback (1)**" in titles
+    gout_level = chat.session_state["chat_exchanges"][-1].answer.confidence.level
+    assert f"**Low-confidence answers ({1 + (gout_level == 'low')})**" in titles
+    frames = [d.value for d in at.dataframe]
+    refusals = next(f for f in frames if "Why flagged" in f.columns)
+    assert refusals["Why flagged"].tolist() == ["Red flag: Acute coronary syndrome"]
+    low = next(f for f in frames if "Nearest guideline" in f.columns and "Example" not in f.columns)
+    assert low["Question"].tolist()[0] == "Gout flare while on a thiazide: what next?"  # newest first
+    thumbs = next(f for f in frames if "Comment" in f.columns)
+    assert thumbs["Comment"].tolist() == ["No colchicine dose given"]
+    assert {"Download gaps and refusals (CSV)", "Download all feedback (CSV)"} <= {
+        b.label for b in at.get("download_button")}

@@ -265,3 +265,44 @@ def test_a_used_install_is_never_reseeded_with_the_demonstration_library(
     assert library_assistant.store.guideline_rows() == []
     assert library_assistant.library.seed_if_empty() == []
     assert library_assistant.store.guideline_rows() == []
+
+
+SCABIES = ("For a scabies outbreak in a care home, treat every resident and member of staff on the "
+           "same day. Oral ivermectin 200 micrograms per kilogram is given when topical permethrin "
+           "cream cannot be applied to the whole body, repeated after 7 days. Wash bedding and "
+           "clothing at 60 degrees on the day of treatment. ") * 3
+
+
+def test_insights_flag_wrong_refusals_list_weak_answers_and_mark_covered_gaps(
+        service: AdminService, session: AdminSession, library_assistant: Assistant, tmp_path: Path) -> None:
+    store = service.store
+    chest = "Crushing chest pain with sweating for an hour in a 60 year old: what should I do?"
+    store.add_query_event(question=chest, level="insufficient", abstained=True, top_title="Stable angina", cited=[])
+    store.add_query_event(question="Rate or rhythm control first in atrial fibrillation?", level="insufficient",
+                          abstained=True, top_title="Atrial fibrillation", cited=[])
+    scabies = "What is the ivermectin dose for a scabies outbreak in a care home?"
+    store.add_query_event(question=scabies, level="insufficient", abstained=True, top_title="Impetigo", cited=[])
+    store.add_query_event(question="Gout flare on a diuretic, what next?", level="low", abstained=False,
+                          top_title="Gout", cited=[{"title": "Gout", "section": "Acute flare"}])
+    answer = library_assistant.ask("How should acute gout be treated?", log=False)
+    library_assistant.feedback(answer, -1, "It left out the colchicine dose")
+    library_assistant.feedback(answer, 1, "")
+
+    insights = service.insights(session)
+    wrong = {g.gap.label: g.wrong_refusal for g in insights.of_kind("likely wrong refusal")}
+    assert wrong.keys() == {chest, "Rate or rhythm control first in atrial fibrillation?"}
+    assert wrong[chest] == "Red flag: Acute coronary syndrome"
+    assert [g.gap.label for g in insights.of_kind("gap")] == [scabies]
+    assert list(insights.low_confidence["Question"]) == ["Gout flare on a diuretic, what next?"]
+    assert list(insights.negative_feedback["Comment"]) == ["It left out the colchicine dose"]
+    assert len(insights.feedback) == 2
+
+    guideline = tmp_path / "scabies-care-homes.md"
+    guideline.write_text(guideline_md("Scabies outbreaks in care homes", "1", {"Treatment": SCABIES}), "utf-8")
+    assert library_assistant.library.ingest_file(guideline).status == "added"
+    covered = service.insights(session).of_kind("covered")
+    # Only the scabies gap: the others may be answered now, but not by a newly published guideline.
+    assert [(g.gap.label, g.covered_by) for g in covered] == [(scabies, "Scabies outbreaks in care homes")]
+
+    service.log_export(session, "gaps", 3)
+    assert store.audit_rows(1)[0]["action"] == "export"
