@@ -56,11 +56,15 @@ def get_assistant() -> Assistant:
     job = background_startup()
     status = job.status()
     if not status.done:
-        bar = st.progress(status.fraction, text=status.message)
+        waiting = st.empty()
+        with waiting.container():
+            st.caption("Guidelight is preparing its guideline library (on a new install, once: the "
+                       "bundled library is indexed). This page carries on by itself when it is ready.")
+            bar = st.progress(status.fraction, text=status.message)
         while not status.done:
             status = job.wait(POLL_S)
             bar.progress(status.fraction, text=status.message or "Ready")
-        bar.empty()
+        waiting.empty()
     if status.error:
         st.error(status.error)
         st.stop()
