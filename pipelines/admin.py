@@ -20,15 +20,17 @@ from pipelines.document_identifiers import document_identifier_kinds
 from pipelines.insights import CoverageCheck, Insights, feedback_frame, low_confidence_frame, review_gaps
 from pipelines.library import IngestReport, Progress, no_progress
 from pipelines.models import GuidelineMeta
+from pipelines.publishing import PendingUpload, PublishJob, PublishResult
 from pipelines.reports import (ChangeReport, Gap, compare_sections, group_similar, library_frame,
                                questions_citing, section_texts, unanswered_questions)
 from pipelines.safety import looks_like_injection
 from pipelines.validate import IngestError
 
-__all__ = ["AdminService", "UploadPreview", "PendingUpload", "PublishResult", "group_similar", "Gap",
-           "document_identifier_kinds"]
+__all__ = ["AdminService", "UploadPreview", "PendingUpload", "PublishResult", "PublishJob", "group_similar",
+           "Gap", "document_identifier_kinds"]
 
 SHORT_TEXT_CHARS = 400
+FIRST_PASSAGES = 3
 
 @dataclass
 class UploadPreview:
@@ -43,10 +45,12 @@ class UploadPreview:
     warnings: list[str] = field(default_factory=list)
     error: str = ""
     replaces: dict[str, Any] | None = None
+    blocked: str = ""  # why publishing would fail, known already: Publish stays disabled
+    first_passages: list[str] = field(default_factory=list)
 
     @property
     def publishable(self) -> bool:
-        return not self.error
+        return not self.error and not self.blocked
 
     @property
     def unconfirmed(self) -> list[str]:
@@ -65,21 +69,6 @@ def missing_details(meta: GuidelineMeta) -> list[str]:
     return missing
 
 
-@dataclass
-class PendingUpload:
-    """An uploaded file saved to disk, with the metadata the admin confirmed."""
-
-    path: Path
-    display_name: str
-    overrides: dict[str, Any] | None = None
-
-
-@dataclass
-class PublishResult:
-    report: IngestReport
-    changes: ChangeReport | None = None
-
-
 class AdminService:
     """Admin operations over one Assistant's library and records."""
 
@@ -90,6 +79,7 @@ class AdminService:
         self.settings = assistant.settings
         self.auth = auth
         self._coverage = CoverageCheck()
+        self._jobs: dict[str, PublishJob] = {}
 
     # Upload ---------------------------------------------------------------------------------
     def preview(self, session: AdminSession, path: Path, display_name: str,
@@ -106,8 +96,9 @@ class AdminService:
                                                          for s in doc.sections],
                                 doc.pages, len(chunks), len(text), list(doc.warnings))
         preview.warnings += self._content_warnings(text, len(chunks))
-        preview.replaces, replace_warnings = self._replacement(doc.meta, path)
+        preview.replaces, replace_warnings, preview.blocked = self._replacement(doc.meta, path)
         preview.warnings += replace_warnings
+        preview.first_passages = [c.text for c in chunks[:FIRST_PASSAGES]]
         return preview
 
     def _content_warnings(self, text: str, chunks: int) -> list[str]:
@@ -128,23 +119,29 @@ class AdminService:
     def identifier_kinds(text: str) -> list[str]:
         return document_identifier_kinds(text)
 
-    def _replacement(self, meta: GuidelineMeta, path: Path) -> tuple[dict[str, Any] | None, list[str]]:
-        from pipelines.library import file_sha256
+    def _replacement(self, meta: GuidelineMeta, path: Path) -> tuple[dict[str, Any] | None, list[str], str]:
+        """(the active version this replaces, warnings, why publishing would fail or "")."""
+        from pipelines.library import clash_reason, file_sha256
 
         active = self.store.find_guideline(meta.guideline_id, status="active")
         same_version = self.store.find_guideline(meta.guideline_id, meta.version)
-        digest = file_sha256(path)
-        if same_version and same_version["status"] != "failed":
-            if same_version["file_hash"] == digest:
-                return None, [f"This file is already published as '{meta.title}' v{meta.version}; "
-                              "publishing changes nothing."]
-            return None, [f"Version {meta.version} of '{meta.title}' already exists with different "
-                          "content: give this file a new version number or publishing will fail."]
+        if same_version and same_version["status"] == "failed":
+            return active, ["An earlier attempt to publish this version was interrupted and rolled "
+                            "back; publishing now replaces it."], ""
+        if same_version:
+            if same_version["file_hash"] != file_sha256(path):
+                return None, [], (f"Version {meta.version} of '{meta.title}' already exists with "
+                                  "different content: give this file a new version number.")
+            if same_version["status"] == "active":
+                return None, [], (f"This file is already published as '{meta.title}' "
+                                  f"v{meta.version}; publishing would change nothing.")
+            reason = clash_reason(meta.title, meta.version, same_version["status"])
+            return None, [], reason[:1].upper() + reason[1:]
         if active:
             return active, [f"Replaces the published version {active['version']} of "
                             f"'{active['title']}' (uploaded by {active.get('created_by') or '?'}); "
-                            "the old version is kept and can be restored."]
-        return None, []
+                            "the old version is kept and can be restored."], ""
+        return None, [], ""
 
     def publish(self, session: AdminSession, uploads: list[PendingUpload],
                 progress_for: Callable[[int], Progress] = lambda i: no_progress) -> list[PublishResult]:
@@ -170,6 +167,26 @@ class AdminService:
                 changes = self._try_change_report(session, report.guideline_id, previous["id"])
             results.append(PublishResult(report, changes))
         return results
+
+    def start_publish(self, session: AdminSession, uploads: list[PendingUpload],
+                      cleanup: Callable[[], None] = lambda: None) -> PublishJob:
+        """`publish` in a background job: it completes on the server even if the tab closes."""
+        self.auth.require(session)
+        job = PublishJob(lambda progress_for: self.publish(session, uploads, progress_for),
+                         [u.display_name for u in uploads], cleanup)
+        self._jobs = {k: j for k, j in self._jobs.items() if not j.done} | {job.id: job}
+        return job.start()
+
+    def publish_job(self, session: AdminSession, job_id: str) -> PublishJob | None:
+        self.auth.require(session)
+        return self._jobs.get(job_id)
+
+    def publishing_now(self) -> bool:
+        return any(not job.done for job in self._jobs.values())
+
+    def resume(self, session: AdminSession, row_id: int, progress: Progress = no_progress) -> IngestReport:
+        """Publish an interrupted version again from its stored original."""
+        return self.library.resume(row_id, self.auth.require(session).user, progress)
 
     def _try_change_report(self, session: AdminSession, guideline_id: str,
                            old_row_id: int) -> ChangeReport | None:

@@ -143,3 +143,45 @@ def test_insights_list_thumbs_down_low_confidence_and_wrong_refusals(app_env: Pa
     assert thumbs["Comment"].tolist() == ["No colchicine dose given"]
     assert {"Download gaps and refusals (CSV)", "Download all feedback (CSV)"} <= {
         b.label for b in at.get("download_button")}
+
+
+class TabClosed(BaseException):
+    """Raised where Streamlit would stop a script run whose tab closed."""
+
+
+def interrupted_publish(path: Path, title: str) -> None:
+    from ui.resources import _assistant
+
+    def stop_at_write(fraction: float, message: str) -> None:  # noqa: ARG001
+        if message == "Writing to the index":
+            raise TabClosed
+
+    path.write_text(f"---\ntitle: {title}\npublisher: Test publisher\nlast_reviewed: 2025-01-01\n---\n"
+                    f"# {title}\n\n## Advice\n\n" + "Offer the first-line option and review in a week. " * 20)
+    with pytest.raises(TabClosed):
+        _assistant().library.ingest_file(path, actor="admin", progress=stop_at_write)
+
+
+def test_an_interrupted_version_is_resumed_or_discarded_from_the_library_tab(app_env: Path, tmp_path: Path) -> None:
+    interrupted_publish(tmp_path / "tattoo.md", "Tattoo aftercare")
+    interrupted_publish(tmp_path / "diving.md", "Fitness to dive")
+    at = sign_in(open_admin(), PASSWORD)
+    assert any("2 version(s) not completely published" in w.value for w in at.warning)
+    table = at.dataframe[0].value
+    ids = {t: int(table[table["Title"] == t]["id"].iloc[0]) for t in ("Tattoo aftercare", "Fitness to dive")}
+    assert set(table[table["id"].isin(ids.values())]["Status"]) == {"failed"}
+
+    row_picker(at).set_value(ids["Tattoo aftercare"]).run()
+    assert [b.label for b in at.button if b.key in ("admin_resume", "admin_discard", "admin_retire")] == [
+        "Resume publishing", "Discard"]
+    at.button(key="admin_resume").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table[table["Title"] == "Tattoo aftercare"]["Status"].tolist() == ["active"]  # one row, live
+    assert "Tattoo aftercare" in cited_titles("What aftercare should I advise after a new tattoo?")
+
+    row_picker(at).set_value(ids["Fitness to dive"]).run()
+    at.button(key="admin_discard").click().run()
+    assert not at.exception
+    assert "Fitness to dive" not in at.dataframe[0].value["Title"].tolist()
+    assert not any("not completely published" in w.value for w in at.warning)
