@@ -181,8 +181,9 @@ class AdminService:
         self.auth.require(session)
         return self._jobs.get(job_id)
 
-    def publishing_now(self) -> bool:
-        return any(not job.done for job in self._jobs.values())
+    def running_jobs(self) -> list[PublishJob]:
+        """Publishes still running on the server, whichever tab (open or closed) started them."""
+        return [job for job in self._jobs.values() if not job.done]
 
     def resume(self, session: AdminSession, row_id: int, progress: Progress = no_progress) -> IngestReport:
         """Publish an interrupted version again from its stored original."""

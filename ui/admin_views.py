@@ -27,6 +27,10 @@ def progress_bar(label: str):
 def library_tab(service: AdminService, session: AdminSession) -> None:
     table = service.table(session)
     active = table[table["Status"] == "active"]
+    for job in service.running_jobs():
+        st.info("Publishing on the server now (it finishes even if the tab that started it was "
+                "closed): " + "; ".join(f"{f.name} — {f.message} ({f.fraction:.0%})" for f in job.files()),
+                icon=":material/sync:")
     unfinished = int(table["Status"].isin(["pending", "failed"]).sum())
     if unfinished:
         st.warning(f"{unfinished} version(s) not completely published: choose one below to resume "

@@ -355,7 +355,7 @@ def test_publish_runs_on_the_server_without_anyone_watching(
     assert service.publish_job(session, job.id) is job
     assert job.wait(timeout=600)  # nobody polls the progress: it completes all the same
     assert [r.report.status for r in job.results] == ["added"] and cleaned == [True]
-    assert job.files()[0].fraction == 1.0 and not service.publishing_now()
+    assert job.files()[0].fraction == 1.0 and not service.running_jobs()
     assert service.store.find_guideline(job.results[0].report.guideline_id, status="active")
 
 
