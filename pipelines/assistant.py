@@ -15,7 +15,12 @@ from typing import Any, Iterator
 
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-from pipelines import extractive, generate
+from pipelines import generate
+from pipelines.answer import compose as composer
+from pipelines.answer.confidence import with_lead
+from pipelines.answer.emergency import urgent_action
+from pipelines.answer.followup import condense
+from pipelines.answer.patient import read_patient
 from pipelines.config import Settings
 from pipelines.embeddings import make_embeddings
 from pipelines.grading import Thresholds, grade, measure, question_terms
@@ -32,8 +37,6 @@ from pipelines.validate import Limits
 
 logger = logging.getLogger(__name__)
 ABSTAIN_TEXT = "No guidance in the library answers this question."
-FOLLOW_UP_STARTS = ("and ", "what about", "how about", "in ", "for ", "what if", "also", "same ",
-                    "and?", "does that", "is that", "what dose", "how long")
 
 
 @dataclass
@@ -48,13 +51,7 @@ class Turn:
 
 def condense_query(question: str, history: list[str]) -> str:
     """A follow-up ("and in children?") is searched together with the previous question."""
-    if not history:
-        return question
-    lowered = question.lower().strip()
-    short = len(lowered.split()) <= 6
-    if short or lowered.startswith(FOLLOW_UP_STARTS):
-        return f"{history[-1]} {question}"
-    return question
+    return condense(question, history).query
 
 
 class Assistant:
@@ -118,10 +115,12 @@ class Assistant:
 
         return (
             RunnablePassthrough.assign(safety=timed("safety", self._safety))
-            | RunnablePassthrough.assign(search_query=timed("condense", self._condense))
+            | RunnablePassthrough.assign(condensed=timed("condense", self._condense))
+            | RunnablePassthrough.assign(search_query=lambda s: s["condensed"].query)
             | RunnablePassthrough.assign(retrieved=timed("retrieve", self._retrieve))
             | RunnablePassthrough.assign(passages=lambda s: s["retrieved"][0],
                                          reserve=lambda s: s["retrieved"][1])
+            | RunnablePassthrough.assign(composition=timed("compose", self._compose_stage))
             | RunnablePassthrough.assign(confidence=timed("grade", self._grade))
         ).with_config(run_name="guidelight_answer")
 
@@ -133,24 +132,45 @@ class Assistant:
                 "history": history, "red_flags": red_flags(scrubbed.text),
                 "injection": looks_like_injection(scrubbed.text)}
 
-    def _condense(self, state: dict[str, Any]) -> str:
-        return condense_query(search_text(state["safety"]["text"]),
-                              [search_text(h) for h in state["safety"]["history"]])
+    def _condense(self, state: dict[str, Any]):
+        return condense(search_text(state["safety"]["text"]), [search_text(h) for h in state["safety"]["history"]])
 
     def _retrieve(self, state: dict[str, Any]) -> tuple[list[Passage], list[Passage]]:
         """The ranked passages (cited, graded, shown as sources) and the reserve the offline
-        composer may also quote from (more of the same guidelines, held back by the cap)."""
-        if not state["search_query"].strip():
+        composer may also quote from (more of the same guidelines, held back by the cap, and,
+        when a red flag fired, the passages found for the red flag with the question)."""
+        query = state["search_query"]
+        if not query.strip():
             return [], []
-        return self.retriever.search_with_reserve(state["search_query"], state.get("filters"),
-                                                  state.get("collection"))
+        passages, reserve = self.retriever.search_with_reserve(query, state.get("filters"), state.get("collection"))
+        flags = state["safety"]["red_flags"]
+        if flags:
+            seen = {p.id for p in passages + reserve}
+            flagged = self.retriever.search(" ".join(f.name for f in flags) + " " + query,
+                                            state.get("filters"), state.get("collection"))
+            reserve += [p for p in flagged if p.id not in seen]
+        return passages, reserve
+
+    def _compose_stage(self, state: dict[str, Any]) -> composer.Composition:
+        """The offline composition, always: it is the answer offline, chooses the passages a
+        model is given, and its lead is part of the confidence."""
+        vocab = self.retriever.vocabulary(state.get("collection"))
+        patient = read_patient(state["search_query"])
+        request = composer.Request(state["search_query"], question_terms(state["search_query"], vocab), patient,
+                                   list(state["condensed"].own_terms))
+        pool = state["passages"] + state.get("reserve", [])
+        return composer.compose(request, pool, vocab, urgent_action(state["safety"]["red_flags"], pool, patient,
+                                                                    state["search_query"]))
 
     def _grade(self, state: dict[str, Any]) -> Confidence:
         if state["safety"]["injection"]:
             return Confidence("insufficient", ["This reads as an instruction to the assistant, not a "
                                                "clinical question, so it is not answered."])
         vocab = self.retriever.vocabulary(state.get("collection"))
-        return grade(measure(state["search_query"], state["passages"], vocab), self.thresholds)
+        evidence = measure(state["search_query"], state["passages"], vocab)
+        evidence = with_lead(evidence, state["search_query"], state["composition"], vocab,
+                             urgent=state["composition"].urgent is not None)
+        return grade(evidence, self.thresholds)
 
     # Asking ----------------------------------------------------------------------------------
     def ask(self, question: str, history: list[str] | None = None,
@@ -191,6 +211,9 @@ class Assistant:
         passages: list[Passage] = state["passages"]
         confidence: Confidence = state["confidence"]
         notices = list(state["safety"]["notices"])
+        if state["condensed"].merged:
+            notices.append(f"Searched as: {state['search_query']}")
+        notices += self._patient_notices(state)
         if state["filters"]:
             notices.append(f"Searched only guidelines with {state['filters'].describe()}.")
         if confidence.level == "insufficient":
@@ -209,14 +232,18 @@ class Assistant:
         yield answer
 
     def _compose(self, state: dict[str, Any]) -> tuple[str, list[Passage]]:
-        vocab = self.retriever.vocabulary(state.get("collection"))
-        composition = extractive.compose(question_terms(state["search_query"], vocab),
-                                         state["passages"] + state.get("reserve", []), vocab,
-                                         state["search_query"])
+        composition: composer.Composition = state["composition"]
         return composition.markdown, composition.used
 
     def _generate(self, state: dict[str, Any], notices: list[str]):
-        passages = state["passages"]
+        """The model writes from the passages the composer chose (urgent action first), is held
+        to the same population rule afterwards, and keeps the urgent action when a red flag fired."""
+        composition: composer.Composition = state["composition"]
+        urgent = composition.urgent
+        passages = list(composition.used) or state["passages"]
+        if urgent is not None and urgent.passage not in passages:
+            passages.insert(0, urgent.passage)
+        state["given"] = passages
         produced: list[str] = []
         started = time.perf_counter()
         try:
@@ -235,7 +262,15 @@ class Assistant:
         if checked.removed or checked.bad_citations:
             notices.append(f"{checked.removed} unsupported sentence(s) and {checked.bad_citations} "
                            "invalid citation(s) were removed from the model's answer.")
-        evidence = measure(state["search_query"], passages, self.retriever.vocabulary(), checked.support)
+        checked, dropped = generate.for_patient(checked, composition.patient, passages)
+        if dropped:
+            notices.append(f"{dropped} sentence(s) of the model's answer written for another population "
+                           "were removed.")
+        if urgent is not None:
+            checked = generate.lead_with(checked, urgent.text, passages.index(urgent.passage) + 1)
+        vocab = self.retriever.vocabulary(state.get("collection"))
+        evidence = with_lead(measure(state["search_query"], passages, vocab, checked.support),
+                             state["search_query"], composition, vocab, urgent=urgent is not None)
         confidence = grade(evidence, self.thresholds)
         cited = [passages[n - 1] for n in checked.cited]
         if not cited or not checked.text:
@@ -244,6 +279,16 @@ class Assistant:
                            "the offline extractive answer instead.")
             return text, cited, "offline-fallback", state["confidence"]
         return checked.text, cited, self.mode, confidence
+
+    @staticmethod
+    def _patient_notices(state: dict[str, Any]) -> list[str]:
+        composition = state.get("composition")
+        patient = composition.patient if composition is not None else None
+        if patient is None or not patient.stated or not composition.left_out:
+            return []
+        reasons = ", ".join(f"{why} ({n})" for why, n in composition.left_out.items())
+        return [f"Answered for this patient ({patient.describe()}). Sentences for someone else were left "
+                f"out: {reasons}."]
 
     def _refuse_mixed(self, question: str, collection: str, mismatch: str, started: float) -> Answer:
         """No search at all when the index holds another model's vectors: comparing a query
@@ -268,13 +313,16 @@ class Assistant:
             notices.insert(0, "Identifiers were removed from your question before it was searched: "
                            + ", ".join(safety["found"]) + ".")
         if mode.startswith("model"):
-            citations = [Citation.from_passage(state["passages"].index(p) + 1, p) for p in cited]
+            given = state.get("given") or state["passages"]
+            citations = [Citation.from_passage(given.index(p) + 1, p) for p in cited]
         else:
             citations = [Citation.from_passage(n, p) for n, p in enumerate(cited, 1)]
         notices += self._stale_notices(citations)
         return Answer(
             question=safety["text"], answer=text, confidence=confidence, citations=citations,
-            sources=state["passages"], mode=mode, timings_ms=state["timings"],
+            # a model's [n] numbers the passages it was given, which are then the sources shown
+            sources=(state.get("given") or state["passages"]) if mode.startswith("model") else state["passages"],
+            mode=mode, timings_ms=state["timings"],
             index_version=state.get("collection") or self.index.live_collection() or "", redacted=safety["found"],
             red_flags=safety["red_flags"], notices=notices,
             nearest_guidelines=list(dict.fromkeys(p.title for p in state["passages"]))[:3]

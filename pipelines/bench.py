@@ -493,7 +493,7 @@ def fill_scaled(assistant: Any, name: str, size: int, seed: int = 11) -> float:
     import numpy as np
     from qdrant_client import models
 
-    from pipelines.index import DENSE, SPARSE
+    from pipelines.index import DENSE, SENTENCES, SPARSE
 
     index = assistant.index
     live = index.live_collection()
@@ -513,9 +513,11 @@ def fill_scaled(assistant: Any, name: str, size: int, seed: int = 11) -> float:
             src = base[i % len(base)]
             dense = np.asarray(src.vector[DENSE]) + rng.normal(0, 0.01, len(src.vector[DENSE]))
             sparse = src.vector[SPARSE]
-            batch.append(models.PointStruct(id=str(uuid.uuid4()), payload=src.payload, vector={
-                DENSE: (dense / np.linalg.norm(dense)).tolist(),
-                SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values)}))
+            vectors = {DENSE: (dense / np.linalg.norm(dense)).tolist(),
+                       SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values)}
+            if src.vector.get(SENTENCES):  # the answer reads them back: copy them too
+                vectors[SENTENCES] = src.vector[SENTENCES]
+            batch.append(models.PointStruct(id=str(uuid.uuid4()), payload=src.payload, vector=vectors))
         with index._lock:
             index.client.upsert(name, points=batch, wait=True)
     return time.perf_counter() - started

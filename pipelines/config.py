@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     min_term_coverage: float = 0.26
     gate_similarity: float = 0.52
     gate_coverage: float = 0.45
+    lead_similarity: float = 0.55
+    lead_coverage: float = 0.55
+    moderate_lead_similarity: float = 0.4
+    moderate_lead_coverage: float = 0.3
+    semantic_cover: float = 0.6
+    lone_similarity: float = 0.4
 
     # Chat and records
     review_interval_days: int = 3 * 365

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from pipelines.config import Settings
     from pipelines.models import Chunk
 
-DENSE, SPARSE = "dense", "sparse"
+DENSE, SPARSE, SENTENCES = "dense", "sparse", "sentences"
+MAX_SENTENCES = 48  # sentence vectors kept per passage (a long table keeps its first rows)
 POINT_NAMESPACE = uuid.UUID("6f1d3a52-2b8e-4c1e-9a77-3c2f1b0e9d41")
 _clients: dict[str, tuple[QdrantClient, threading.RLock]] = {}
 _clients_lock = threading.Lock()
@@ -74,6 +76,24 @@ def close_clients() -> None:
         _clients.clear()
 
 
+@dataclass(frozen=True)
+class Vectors:
+    """What is written for each chunk: its dense and sparse vectors, and one dense vector per
+    sentence (in `split_sentences` order, at most MAX_SENTENCES) for choosing answer sentences
+    by meaning without embedding them while a question waits."""
+
+    dense: list[list[float]]
+    sparse: list[SparseVector]
+    sentences: list[list[list[float]]] | None = None
+
+    def point_vectors(self, i: int) -> dict[str, Any]:
+        out: dict[str, Any] = {DENSE: self.dense[i], SPARSE: models.SparseVector(
+            indices=self.sparse[i].indices, values=self.sparse[i].values)}
+        if self.sentences is not None and self.sentences[i]:
+            out[SENTENCES] = self.sentences[i]
+        return out
+
+
 def point_id(guideline_id: str, version: str, index: int) -> str:
     return str(uuid.uuid5(POINT_NAMESPACE, f"{guideline_id}|{version}|{index}"))
 
@@ -91,6 +111,7 @@ class Index:
         self.alias = alias
         self._lock = lock
         self._local = local
+        self._sentence_cache: dict[str, bool] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> Index:
@@ -114,27 +135,37 @@ class Index:
         with self._lock:
             self.client.create_collection(
                 name,
-                vectors_config={DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)},
+                vectors_config={
+                    DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE),
+                    # Read back with each hit, never searched: no HNSW graph is built for it.
+                    SENTENCES: models.VectorParams(
+                        size=dimension, distance=models.Distance.COSINE, hnsw_config=models.HnswConfigDiff(m=0),
+                        multivector_config=models.MultiVectorConfig(
+                            comparator=models.MultiVectorComparator.MAX_SIM))},
                 sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
                 metadata={"embedding_model": embedding_model, "dimension": dimension},
             )
+
+    def has_sentences(self, name: str) -> bool:
+        """Whether the collection holds sentence vectors (collections built before them do not)."""
+        if name not in self._sentence_cache:
+            params = self._read(self.client.get_collection, name).config.params.vectors
+            self._sentence_cache[name] = isinstance(params, dict) and SENTENCES in params
+        return self._sentence_cache[name]
 
     def collection_info(self, name: str) -> dict[str, Any]:
         info = self._read(self.client.get_collection, name)
         return dict(info.config.metadata or {})
 
-    def upsert(self, collection: str, chunks: list[Chunk], dense: list[list[float]],
-               sparse: list[SparseVector], batch: int = 128) -> None:
+    def upsert(self, collection: str, chunks: list[Chunk], vectors: Vectors, batch: int = 128) -> None:
         """Write chunks in batches; the lock is taken per batch so readers are not starved."""
+        if len(vectors.dense) != len(chunks) or len(vectors.sparse) != len(chunks):
+            raise ValueError("one dense and one sparse vector per chunk")
         for start in range(0, len(chunks), batch):
             points = [
-                models.PointStruct(
-                    id=point_id(c.guideline_id, c.version, c.index),
-                    vector={DENSE: d, SPARSE: models.SparseVector(indices=s.indices, values=s.values)},
-                    payload=c.payload(),
-                )
-                for c, d, s in zip(chunks[start:start + batch], dense[start:start + batch],
-                                   sparse[start:start + batch], strict=True)
+                models.PointStruct(id=point_id(c.guideline_id, c.version, c.index),
+                                   vector=vectors.point_vectors(start + i), payload=c.payload())
+                for i, c in enumerate(chunks[start:start + batch])
             ]
             with self._lock:
                 self.client.upsert(collection, points=points, wait=True)
@@ -162,6 +193,7 @@ class Index:
     def drop(self, collection: str) -> None:
         with self._lock:
             self.client.delete_collection(collection)
+            self._sentence_cache.pop(collection, None)
 
     def count(self, collection: str | None = None) -> int:
         name = collection or self.alias
@@ -179,18 +211,19 @@ class Index:
         `query_filter` restricts both prefetches to matching payloads.
         """
         sparse_vector = models.SparseVector(indices=sparse.indices, values=sparse.values)
+        wanted = [DENSE, SENTENCES] if self.has_sentences(collection) else [DENSE]
         if mode in ("dense", "sparse"):
             query, using = (dense, DENSE) if mode == "dense" else (sparse_vector, SPARSE)
             return self._read(self.client.query_points, collection, query=query, using=using,
                               query_filter=query_filter, limit=limit, with_payload=True,
-                              with_vectors=[DENSE]).points
+                              with_vectors=wanted).points
         return self._read(
             self.client.query_points, collection,
             prefetch=[models.Prefetch(query=dense, using=DENSE, limit=prefetch_k, filter=query_filter),
                       models.Prefetch(query=sparse_vector, using=SPARSE, limit=prefetch_k,
                                       filter=query_filter)],
             query=models.FusionQuery(fusion=models.Fusion.RRF),
-            limit=limit, with_payload=True, with_vectors=[DENSE],
+            limit=limit, with_payload=True, with_vectors=wanted,
         ).points
 
     def copy_reembedded(self, source: str, target: str, embed: Any, embedding_model: str,

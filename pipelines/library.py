@@ -22,11 +22,12 @@ from typing import Any, Callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipelines.embeddings import BM25SparseEmbeddings, embedding_dimension
-from pipelines.index import Index, new_collection_name
+from pipelines.index import MAX_SENTENCES, Index, Vectors, new_collection_name
 from pipelines.ingest import chunk_sections, library_files
 from pipelines.models import Chunk, ParsedDocument, is_demo
 from pipelines.parsing import ParserPool
 from pipelines.store import Store
+from pipelines.text import split_sentences
 from pipelines.validate import IngestError
 
 Progress = Callable[[float, str], None]
@@ -194,7 +195,7 @@ class Library:
         elif clash:
             raise IngestError(name, clash_reason(meta.title, meta.version, clash["status"]))
         progress(0.4, f"Embedding {len(chunks)} passages")
-        dense, sparse = self.embed(chunks)
+        vectors = self.embed(chunks)
         original = self._keep_original(path, digest)
         previous = self.store.find_guideline(meta.guideline_id, status="active")
         live = self.writable_live(name)
@@ -206,7 +207,7 @@ class Library:
             pages=doc.pages, sections=[" › ".join(s.path[1:]) for s in doc.sections], created_by=actor)
         try:  # all or nothing: anything stopping us here (a closed tab included) rolls back
             progress(0.8, "Writing to the index")
-            self.index.upsert(live, chunks, dense, sparse)
+            self.index.upsert(live, chunks, vectors)
             self.store.activate(row_id, meta.guideline_id)
         except BaseException:
             self._roll_back(row_id, live, meta.guideline_id, meta.version)
@@ -238,9 +239,19 @@ class Library:
         return self.ingest_file(self.original_of(row), actor=actor, display_name=row["file_name"],
                                 overrides=self._overrides(row), progress=progress)
 
-    def embed(self, chunks: list[Chunk]) -> tuple[list[list[float]], list[Any]]:
+    def embed(self, chunks: list[Chunk]) -> Vectors:
+        """Dense and sparse vectors per chunk, and one dense vector per sentence (led by its
+        section's name, so "Offer amoxicillin" is known to be about otitis media), embedded
+        in one batch so that answering never has to."""
         texts = [c.embed_text for c in chunks]
-        return self.embeddings.embed_documents(texts), self.sparse.embed_documents(texts)
+        per_chunk = [split_sentences(c.text)[:MAX_SENTENCES] for c in chunks]
+        flat = [f"{c.section.split(' › ')[-1]}: {s}" for c, sents in zip(chunks, per_chunk) for s in sents]
+        flat_vectors = self.embeddings.embed_documents(flat) if flat else []
+        sentences, at = [], 0
+        for sents in per_chunk:
+            sentences.append(flat_vectors[at:at + len(sents)])
+            at += len(sents)
+        return Vectors(self.embeddings.embed_documents(texts), self.sparse.embed_documents(texts), sentences)
 
     def original_of(self, row: dict[str, Any]) -> Path:
         """The stored original of a registry row (kept under the data folder, by content hash)."""
@@ -306,10 +317,10 @@ class Library:
         """Make a retired or superseded version the served one again, from its original."""
         row = self._row(row_id)
         doc, chunks = self.parse(self.original_of(row), row["file_name"], self._overrides(row))
-        dense, sparse = self.embed(chunks)
+        vectors = self.embed(chunks)
         previous = self.store.find_guideline(row["guideline_id"], status="active")
         live = self.writable_live(row["file_name"] or row["title"])
-        self.index.upsert(live, chunks, dense, sparse)
+        self.index.upsert(live, chunks, vectors)
         self.store.activate(row_id, row["guideline_id"])
         self._changed()
         if previous and previous["id"] != row_id:
@@ -419,8 +430,7 @@ class Library:
             except (IngestError, OSError) as exc:
                 failed.append({"title": row["title"], "reason": getattr(exc, "reason", str(exc))})
                 continue
-            dense, sparse = self.embed(chunks)
-            self.index.upsert(name, chunks, dense, sparse)
+            self.index.upsert(name, chunks, self.embed(chunks))
             total += len(chunks)
         return total, failed
 

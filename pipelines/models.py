@@ -117,6 +117,10 @@ class Passage:
     kind: str = "background"
     page_end: int | None = None
     printed_page: str | None = None
+    # Cosine of the question to each sentence (split_sentences order), from the sentence vectors
+    # stored at ingest; empty for collections built without them.
+    sentence_similarity: tuple[float, ...] = ()
+    sentence_vectors: Any = field(default=None, repr=False, compare=False)  # numpy (n, dim)
 
     @classmethod
     def from_payload(cls, point_id: str, payload: dict[str, Any], similarity: float) -> Passage:
@@ -188,6 +192,7 @@ class Confidence:
 class RedFlag:
     name: str
     message: str
+    presenting: bool = True  # False when the question only names the condition
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pydantic import ConfigDict, PrivateAttr
 from qdrant_client import models
 
 from pipelines.embeddings import BM25SparseEmbeddings
-from pipelines.index import DENSE, Index
+from pipelines.index import DENSE, SENTENCES, Index
 from pipelines.models import Passage
 from pipelines.text import terms
 
@@ -56,6 +56,17 @@ def publisher_bodies(publisher: str | None) -> tuple[str, ...]:
         return found
     inner = _WRAPPER.match(text)
     return ((inner.group(1) if inner else text).strip(),)
+
+
+ENGLISH_ZIPF = 2.5  # about once per 3 million words: "cushing" 3.0, "amoxicilin" 0
+
+
+@lru_cache(maxsize=65536)
+def english_word(term: str) -> bool:
+    """Whether wordfreq's English list knows the word well enough that it is no misspelling."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(term, "en") >= ENGLISH_ZIPF
 
 
 @dataclass(frozen=True)
@@ -111,8 +122,13 @@ class Vocabulary:
         return math.log(1 + (self.n_docs + 1) / (self.df.get(term, 0) + 0.5))
 
     def correct(self, term: str) -> str | None:
-        """The library's spelling of an unknown term (edit-close), or None if it has none."""
-        if term in self.df or len(term) < 6 or not term.isalpha():
+        """The library's spelling of an unknown term (edit-close), or None if it has none.
+
+        A word English already knows ("crushing", "floppy") is never rewritten into a library
+        word ("cushing"): only what is neither in the library nor in wordfreq's English list
+        is taken for a misspelling.
+        """
+        if term in self.df or len(term) < 6 or not term.isalpha() or english_word(term):
             return term if term in self.df else None
         if term not in self._fixes:
             options = [t for t in self._long_terms if t[0] == term[0]]
@@ -189,9 +205,17 @@ class GuidelineRetriever(BaseRetriever):
         query_vec = np.asarray(dense, dtype=np.float32)
 
         def passage(point: models.ScoredPoint) -> Passage:
-            vector = np.asarray((point.vector or {}).get(DENSE, []), dtype=np.float32)
+            vectors = point.vector if isinstance(point.vector, dict) else {}
+            vector = np.asarray(vectors.get(DENSE, []), dtype=np.float32)
             similarity = float(query_vec @ vector / (np.linalg.norm(vector) or 1.0)) if vector.size else 0.0
-            return Passage.from_payload(point.id, point.payload or {}, similarity)
+            found = Passage.from_payload(point.id, point.payload or {}, similarity)
+            if vectors.get(SENTENCES):
+                matrix = np.asarray(vectors[SENTENCES], dtype=np.float32)
+                matrix /= np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-9)
+                found.sentence_vectors = matrix
+                found.sentence_similarity = tuple(float(x) for x in matrix @ (query_vec / (
+                    np.linalg.norm(query_vec) or 1.0)))
+            return found
 
         chosen: list[Passage] = []
         held_back: list[models.ScoredPoint] = []

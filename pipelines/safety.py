@@ -195,9 +195,11 @@ def clean_question(text: str, max_chars: int) -> tuple[str, list[str]]:
 
 
 @lru_cache(maxsize=1)
-def load_red_flags(path: Path = RED_FLAGS_FILE) -> list[tuple[str, list[re.Pattern[str]], str]]:
+def load_red_flags(path: Path = RED_FLAGS_FILE) -> list[tuple[str, list[re.Pattern[str]], list[re.Pattern[str]], str]]:
+    """(name, presentation patterns, condition-name patterns, message) per red flag."""
     entries = yaml.safe_load(path.read_text("utf-8"))
-    return [(e["name"], [re.compile(p, re.I) for p in e["patterns"]], e["message"]) for e in entries]
+    return [(e["name"], [re.compile(p, re.I) for p in e.get("patterns", [])],
+             [re.compile(p, re.I) for p in e.get("names", [])], e["message"]) for e in entries]
 
 
 _NEGATION = re.compile(r"\b(?:no|not|nil|denies|denied|without|never|negative for|ruled out|excluded)\b"
@@ -215,8 +217,12 @@ def red_flags(text: str) -> list[RedFlag]:
     A mention negated just before it does not count; anything else errs on the side of showing
     the notice, since a missed red flag costs more than an extra banner.
     """
-    return [RedFlag(name, message) for name, patterns, message in load_red_flags()
-            if any(_affirmed(p, text) for p in patterns)]
+    out = []
+    for name, patterns, names, message in load_red_flags():
+        presenting = any(_affirmed(p, text) for p in patterns)
+        if presenting or any(_affirmed(p, text) for p in names):
+            out.append(RedFlag(name, message, presenting))
+    return out
 
 
 def looks_like_injection(text: str) -> bool:

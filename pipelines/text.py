@@ -114,9 +114,13 @@ _INLINE_ITEM = re.compile(r"(?<=:)\s+[-•]\s+|\s+•\s+")
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and list items of a passage, in order, each stripped."""
+    """Sentences, list items and table rows of a passage, in order, each stripped."""
     out: list[str] = []
     for raw in text.split("\n"):
+        stripped = raw.strip()
+        if stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1:
+            out.append(stripped)  # a table row is one unit: its cells belong together
+            continue
         # PDF text can run a list into its lead-in: "...leg pain: - Intermittent claudication ..."
         for line in _INLINE_ITEM.split(raw):
             line = line.strip(" -•*\t")

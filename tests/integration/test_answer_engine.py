@@ -133,6 +133,35 @@ def test_follow_up_is_searched_with_the_conversation(reader: Assistant) -> None:
     assert "asthma" not in alone.search_query.lower()
 
 
+def test_a_follow_up_says_what_was_searched_and_a_new_subject_is_searched_alone(reader: Assistant) -> None:
+    first = "first line statin for primary prevention"
+    merged = reader.ask("and in pregnancy?", history=[first])
+    assert any(n.startswith("Searched as: first line statin") for n in merged.notices)
+    alone = reader.ask("AF anticoagulation CKD", history=[first])
+    assert "statin" not in alone.search_query and not any(n.startswith("Searched as") for n in alone.notices)
+    assert alone.sources[0].title == "Atrial fibrillation"
+
+
+@pytest.mark.parametrize("question, guideline", [
+    ("Central crushing chest pain 20 minutes ago at the GP surgery, what do I do?", "Chest pain"),
+    ("saddle anaesthesia and urinary retention with back pain", "Low back pain"),
+    ("facial droop and slurred speech started 30 minutes ago", "Stroke"),
+])
+def test_an_emergency_is_answered_with_the_urgent_action(reader: Assistant, question: str, guideline: str) -> None:
+    answer = reader.ask(question)
+    assert answer.red_flags and answer.confidence.level == "high", answer.confidence.reasons
+    assert answer.answer.startswith("**Urgent:**")
+    assert answer.citations[0].title.startswith(guideline)
+    assert re.search(r"999|immediate|emergency|same-day|within \d+ hours", answer.answer.split("\n")[0])
+
+
+def test_the_answer_is_for_the_patient_in_the_question(reader: Assistant) -> None:
+    answer = reader.ask("cellulitis in a 45 year old man with penicillin allergy, which antibiotic?")
+    lead = answer.answer.split("\n")[0].lower()
+    assert "flucloxacillin" not in lead and ("clarithromycin" in lead or "doxycycline" in lead), lead
+    assert any("left out" in n and "a penicillin (allergy)" in n for n in answer.notices)
+
+
 def _assert_clean(text: str) -> None:
     assert "INJECTION_OK" not in text
     assert "evil.example" not in text and "![" not in text

@@ -37,7 +37,7 @@ def test_eight_writers_and_eight_searchers_lose_nothing(small_settings: Settings
     live = assistant.index.live_collection()
     before = assistant.index.count(live)
     _, chunks = assistant.library.parse(small_library / "gout.pdf")
-    dense, sparse = assistant.library.embed(chunks)
+    vectors = assistant.library.embed(chunks)
     errors: list[str] = []
     searches = [0]
     done = threading.Event()
@@ -45,7 +45,7 @@ def test_eight_writers_and_eight_searchers_lose_nothing(small_settings: Settings
     def write(w: int) -> None:
         try:
             for _ in range(3):  # repeated upserts of the same ids must not duplicate points
-                assistant.index.upsert(live, copies(chunks, w), dense, sparse, batch=4)
+                assistant.index.upsert(live, copies(chunks, w), vectors, batch=4)
         except Exception as exc:
             errors.append(f"writer {w}: {type(exc).__name__}: {exc}")
 
