@@ -9,7 +9,9 @@ import streamlit as st
 
 from ui.admin_access import (current_session, first_run_message, get_admin_service,
                              get_authenticator, sign_in_form, sign_out)
-from ui.admin_views import audit_tab, index_tab, insights_tab, library_tab, upload_tab
+from ui.admin_views import audit_tab, index_tab, library_tab
+from ui.insights_view import insights_tab
+from ui.upload_view import upload_tab
 
 st.title("Library admin")
 auth = get_authenticator()

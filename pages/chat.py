@@ -52,6 +52,8 @@ filters = library_filters()
 typed = st.chat_input("Ask a clinical question, e.g. “When should I start a statin?”",
                       max_chars=assistant.settings.max_question_chars, submit_mode="disable")
 question = typed or state.take_queued()
+shown = shown_question(assistant, question) if question else ""
+state.withdraw_offer(shown)
 
 with st.container(horizontal=True, vertical_alignment="center"):
     st.title("Ask the guidelines")
@@ -72,7 +74,6 @@ if not state.exchanges and not question:
                   on_click=state.queue, args=(starter,))
 
 if question:
-    shown = shown_question(assistant, question)
     render.question_bubble(shown)
     with st.chat_message("assistant"):
         render.answer(ask(assistant, state, question, shown, filters), state.queue, on_feedback)

@@ -205,10 +205,16 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     except ValueError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
-    print(hashed)
-    sys.stderr.write("Set this as GUIDELIGHT_ADMIN_PASSWORD_HASH (environment or .env) or as "
-                     "admin_password_hash in .streamlit/secrets.toml, then restart the app.\n")
+    print(password_hash_line(hashed))
+    sys.stderr.write("Put this line in .env (or export it; in .streamlit/secrets.toml write "
+                     "admin_password_hash = '...'), then restart the app.\n")
     return 0
+
+
+def password_hash_line(hashed: str) -> str:
+    """`GUIDELIGHT_ADMIN_PASSWORD_HASH='$argon2id$...'`: single quotes keep the `$`s literal in a
+    shell and in `.env` alike (an argon2 hash never contains a quote)."""
+    return f"GUIDELIGHT_ADMIN_PASSWORD_HASH='{hashed}'"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,7 +7,6 @@ Audit entries name the signed-in user; `Library` writes most of them itself.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,44 +16,21 @@ import pandas as pd
 
 from pipelines import evaluate
 from pipelines.auth import AdminSession, Authenticator
+from pipelines.document_identifiers import document_identifier_kinds
+from pipelines.insights import CoverageCheck, Insights, feedback_frame, low_confidence_frame, review_gaps
 from pipelines.library import IngestReport, Progress, no_progress
 from pipelines.models import GuidelineMeta
+from pipelines.publishing import PendingUpload, PublishJob, PublishResult
 from pipelines.reports import (ChangeReport, Gap, compare_sections, group_similar, library_frame,
                                questions_citing, section_texts, unanswered_questions)
-from pipelines.safety import Scrubber, looks_like_injection
+from pipelines.safety import looks_like_injection
 from pipelines.validate import IngestError
 
-__all__ = ["AdminService", "UploadPreview", "PendingUpload", "PublishResult", "group_similar", "Gap"]
+__all__ = ["AdminService", "UploadPreview", "PendingUpload", "PublishResult", "PublishJob", "group_similar",
+           "Gap", "document_identifier_kinds"]
 
 SHORT_TEXT_CHARS = 400
-SCAN_CHARS = 200_000  # identifier scan cap: enough for any real guideline, bounded for huge files
-SCAN_PIECE = 4_000
-
-
-_DOCUMENT_KINDS = {"NHS number", "NI number", "email address", "phone number", "postcode", "address", "name"}
-_DOB_CUE = re.compile(r"\b(?:DOB|D\.O\.B\.?|date of birth|born(?: on)?)\s*[:\-]?\s*\d{1,2}\s?[/.-]\s?\d{1,2}"
-                      r"\s?[/.-]\s?\d{2,4}", re.I)
-_LABELLED_NAME = re.compile(r"\b(?i:patient|name|pt)\s*:\s*[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)+")
-
-
-def document_identifier_kinds(text: str) -> list[str]:
-    """Kinds of patient identifier in a guideline's text (a case study pasted with its data).
-
-    Stricter than the question scrubber: a guideline is full of dates, eponyms and ranges
-    ("18.5-24"), so dates count only next to a date-of-birth cue and names only when labelled
-    ("Patient: John Smith", "Mr Smith"); NHS numbers must pass the modulus-11 check.
-    """
-    found: list[str] = []
-    scrubber = Scrubber(use_presidio=False)
-    for start in range(0, min(len(text), SCAN_CHARS), SCAN_PIECE):
-        piece = text[start:start + SCAN_PIECE]
-        if _DOB_CUE.search(piece):
-            found.append("date of birth")
-        if _LABELLED_NAME.search(piece):
-            found.append("name")
-        found += [k for k in scrubber.scrub(piece).found if k in _DOCUMENT_KINDS]
-    return list(dict.fromkeys(found))
-
+FIRST_PASSAGES = 3
 
 @dataclass
 class UploadPreview:
@@ -69,10 +45,12 @@ class UploadPreview:
     warnings: list[str] = field(default_factory=list)
     error: str = ""
     replaces: dict[str, Any] | None = None
+    blocked: str = ""  # why publishing would fail, known already: Publish stays disabled
+    first_passages: list[str] = field(default_factory=list)
 
     @property
     def publishable(self) -> bool:
-        return not self.error
+        return not self.error and not self.blocked
 
     @property
     def unconfirmed(self) -> list[str]:
@@ -91,21 +69,6 @@ def missing_details(meta: GuidelineMeta) -> list[str]:
     return missing
 
 
-@dataclass
-class PendingUpload:
-    """An uploaded file saved to disk, with the metadata the admin confirmed."""
-
-    path: Path
-    display_name: str
-    overrides: dict[str, Any] | None = None
-
-
-@dataclass
-class PublishResult:
-    report: IngestReport
-    changes: ChangeReport | None = None
-
-
 class AdminService:
     """Admin operations over one Assistant's library and records."""
 
@@ -115,6 +78,8 @@ class AdminService:
         self.store = assistant.store
         self.settings = assistant.settings
         self.auth = auth
+        self._coverage = CoverageCheck()
+        self._jobs: dict[str, PublishJob] = {}
 
     # Upload ---------------------------------------------------------------------------------
     def preview(self, session: AdminSession, path: Path, display_name: str,
@@ -131,8 +96,9 @@ class AdminService:
                                                          for s in doc.sections],
                                 doc.pages, len(chunks), len(text), list(doc.warnings))
         preview.warnings += self._content_warnings(text, len(chunks))
-        preview.replaces, replace_warnings = self._replacement(doc.meta, path)
+        preview.replaces, replace_warnings, preview.blocked = self._replacement(doc.meta, path)
         preview.warnings += replace_warnings
+        preview.first_passages = [c.text for c in chunks[:FIRST_PASSAGES]]
         return preview
 
     def _content_warnings(self, text: str, chunks: int) -> list[str]:
@@ -153,23 +119,29 @@ class AdminService:
     def identifier_kinds(text: str) -> list[str]:
         return document_identifier_kinds(text)
 
-    def _replacement(self, meta: GuidelineMeta, path: Path) -> tuple[dict[str, Any] | None, list[str]]:
-        from pipelines.library import file_sha256
+    def _replacement(self, meta: GuidelineMeta, path: Path) -> tuple[dict[str, Any] | None, list[str], str]:
+        """(the active version this replaces, warnings, why publishing would fail or "")."""
+        from pipelines.library import clash_reason, file_sha256
 
         active = self.store.find_guideline(meta.guideline_id, status="active")
         same_version = self.store.find_guideline(meta.guideline_id, meta.version)
-        digest = file_sha256(path)
-        if same_version and same_version["status"] != "failed":
-            if same_version["file_hash"] == digest:
-                return None, [f"This file is already published as '{meta.title}' v{meta.version}; "
-                              "publishing changes nothing."]
-            return None, [f"Version {meta.version} of '{meta.title}' already exists with different "
-                          "content: give this file a new version number or publishing will fail."]
+        if same_version and same_version["status"] == "failed":
+            return active, ["An earlier attempt to publish this version was interrupted and rolled "
+                            "back; publishing now replaces it."], ""
+        if same_version:
+            if same_version["file_hash"] != file_sha256(path):
+                return None, [], (f"Version {meta.version} of '{meta.title}' already exists with "
+                                  "different content: give this file a new version number.")
+            if same_version["status"] == "active":
+                return None, [], (f"This file is already published as '{meta.title}' "
+                                  f"v{meta.version}; publishing would change nothing.")
+            reason = clash_reason(meta.title, meta.version, same_version["status"])
+            return None, [], reason[:1].upper() + reason[1:]
         if active:
             return active, [f"Replaces the published version {active['version']} of "
                             f"'{active['title']}' (uploaded by {active.get('created_by') or '?'}); "
-                            "the old version is kept and can be restored."]
-        return None, []
+                            "the old version is kept and can be restored."], ""
+        return None, [], ""
 
     def publish(self, session: AdminSession, uploads: list[PendingUpload],
                 progress_for: Callable[[int], Progress] = lambda i: no_progress) -> list[PublishResult]:
@@ -195,6 +167,27 @@ class AdminService:
                 changes = self._try_change_report(session, report.guideline_id, previous["id"])
             results.append(PublishResult(report, changes))
         return results
+
+    def start_publish(self, session: AdminSession, uploads: list[PendingUpload],
+                      cleanup: Callable[[], None] = lambda: None) -> PublishJob:
+        """`publish` in a background job: it completes on the server even if the tab closes."""
+        self.auth.require(session)
+        job = PublishJob(lambda progress_for: self.publish(session, uploads, progress_for),
+                         [u.display_name for u in uploads], cleanup)
+        self._jobs = {k: j for k, j in self._jobs.items() if not j.done} | {job.id: job}
+        return job.start()
+
+    def publish_job(self, session: AdminSession, job_id: str) -> PublishJob | None:
+        self.auth.require(session)
+        return self._jobs.get(job_id)
+
+    def running_jobs(self) -> list[PublishJob]:
+        """Publishes still running on the server, whichever tab (open or closed) started them."""
+        return [job for job in self._jobs.values() if not job.done]
+
+    def resume(self, session: AdminSession, row_id: int, progress: Progress = no_progress) -> IngestReport:
+        """Publish an interrupted version again from its stored original."""
+        return self.library.resume(row_id, self.auth.require(session).user, progress)
 
     def _try_change_report(self, session: AdminSession, guideline_id: str,
                            old_row_id: int) -> ChangeReport | None:
@@ -303,13 +296,28 @@ class AdminService:
         return self.store.feedback_rows()
 
     def gaps(self, session: AdminSession, since_days: int = 90, threshold: float = 0.75,
-             limit: int = 300) -> list[Gap]:
+             limit: int = 300, events: list[dict[str, Any]] | None = None) -> list[Gap]:
         """Unanswered questions grouped by meaning (the assistant's own embeddings)."""
-        questions = unanswered_questions(self.events(session, since_days))[:limit]
+        events = self.events(session, since_days) if events is None else events
+        questions = unanswered_questions(events)[:limit]
         if not questions:
             return []
         vectors = self.assistant.retriever.embeddings.embed_documents(questions)
         return group_similar(questions, vectors, threshold)
+
+    def insights(self, session: AdminSession, since_days: int = 90) -> Insights:
+        """Wrong refusals, gaps (covered once a new guideline answers them), low-confidence
+        answers and feedback, for the Insights tab and its CSV downloads."""
+        events, feedback = self.events(session, since_days), self.feedback(session)
+        covered_by = self._coverage.for_library(lambda q: self.assistant.ask(q, log=False),
+                                                self.store.guideline_rows("active"))
+        return Insights(review_gaps(self.gaps(session, since_days, events=events), events, covered_by),
+                        low_confidence_frame(events), feedback_frame(feedback, only_negative=True),
+                        feedback_frame(feedback))
+
+    def log_export(self, session: AdminSession, what: str, rows: int) -> None:
+        """Downloads of question and feedback records are audited, like originals."""
+        self.store.log(self.auth.require(session).user, "export", what, "ok", f"{rows} row(s)")
 
     def audit(self, session: AdminSession, limit: int = 200) -> pd.DataFrame:
         self.auth.require(session)

@@ -28,8 +28,9 @@ from pipelines.index import Index
 from pipelines.library import STORAGE_ERRORS, Library, Progress, no_progress
 from pipelines.models import Answer, Citation, Confidence, Passage
 from pipelines.parsing import ParserPool
-from pipelines.related import RelatedQuestions
+from pipelines.related import RelatedQuestion, RelatedQuestions
 from pipelines.retrieval import GuidelineRetriever, SearchFilters
+from pipelines.review import review_notice, review_overdue
 from pipelines.safety import Scrubber, clean_question, looks_like_injection, red_flags, search_text
 from pipelines.store import Store
 from pipelines.validate import Limits
@@ -329,18 +330,12 @@ class Assistant:
             search_query=state["search_query"])
 
     def _stale_notices(self, citations: list[Citation]) -> list[str]:
-        """One notice per guideline whose review date is older than the review interval."""
-        today, stale = date.today(), {}
+        """Marks each citation past the review interval; one quiet line names them all."""
+        today, interval = date.today(), self.settings.review_interval_days
         for c in citations:
-            try:
-                reviewed = date.fromisoformat(c.last_reviewed)
-            except ValueError:
-                continue
-            if (today - reviewed).days > self.settings.review_interval_days:
-                stale.setdefault((c.title, c.last_reviewed), []).append(f"[{c.n}]")
-        years = self.settings.review_interval_days // 365
-        return [f"{' '.join(ns)} {title} was last reviewed on {reviewed}, more than {years} years ago: "
-                "check the source for updates." for (title, reviewed), ns in stale.items()]
+            c.review_overdue = review_overdue(c.last_reviewed, today, interval)
+        notice = review_notice([c.n for c in citations if c.review_overdue], interval)
+        return [notice] if notice else []
 
     def _log(self, answer: Answer, state: dict[str, Any]) -> None:
         """Record the question; a failed write (a full disk) is logged, never shown as an error,
@@ -365,11 +360,15 @@ class Assistant:
             state["question_vector"] = vector
 
     # Around the answer -----------------------------------------------------------------------
-    def related(self, answer: Answer) -> list[Any]:
-        """Earlier questions nearest to this one (never the question itself)."""
-        vector = self.retriever.embeddings.embed_query(answer.search_query or answer.question)
-        return self.related_store.similar(vector, answer.question, self.settings.related_limit,
-                                          self.settings.related_min_similarity)
+    def related(self, answer: Answer, earlier: list[str] | None = None) -> list[RelatedQuestion]:
+        """Stored questions close to this one, curated or asked by colleagues; never this
+        question nor, given `earlier` (the conversation's questions), one already asked."""
+        embeddings = self.retriever.embeddings
+        vector = embeddings.embed_query(answer.search_query or answer.question)
+        earlier = earlier or []
+        return self.related_store.similar(
+            vector, answer.question, self.settings.related_limit, self.settings.related_min_similarity,
+            earlier=earlier, earlier_vectors=embeddings.embed_documents(earlier) if earlier else [])
 
     def feedback(self, answer: Answer, rating: int, comment: str = "") -> None:
         comment_text = self.scrubber.scrub(comment).text if comment else ""

@@ -32,9 +32,9 @@ from pipelines.store import Store
 
 FIRST_RUN_HELP = (
     "No admin password is configured, so the admin page is closed. To open it, create a hash "
-    "with `python -m pipelines hash-password` (it asks for the password and prints an argon2 "
-    "hash), then set it as `GUIDELIGHT_ADMIN_PASSWORD_HASH` in the environment or `.env`, or as "
-    "`admin_password_hash` in `.streamlit/secrets.toml`, and restart the app. There is no "
+    "with `python -m pipelines hash-password` (it asks for the password and prints a "
+    "`GUIDELIGHT_ADMIN_PASSWORD_HASH='...'` line), put that line in `.env` (or export it, or set "
+    "`admin_password_hash` in `.streamlit/secrets.toml`) and restart the app. There is no "
     "default password."
 )
 MAX_LOCK_S = 3600.0

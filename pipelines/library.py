@@ -61,6 +61,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def clash_reason(title: str, version: str, status: str) -> str:
+    """Why this version cannot be published again, and what to do instead."""
+    if status == "pending":
+        return (f"version {version} of '{title}' is being published right now; wait for it to "
+                "finish (the Library tab shows it).")
+    if status == "active":
+        return f"version {version} of '{title}' is already published."
+    return (f"version {version} of '{title}' is in the library ({status}): choose it on the "
+            "Library tab and press 'Restore this version'.")
+
+
 class Library:
     """Everything that changes what the index serves goes through here."""
 
@@ -182,8 +193,7 @@ class Library:
             # an earlier attempt died (crash, full disk): its row would block the retry
             self.store.delete_guideline_row(clash["id"])
         elif clash:
-            raise IngestError(name, f"version {meta.version} of '{meta.title}' is already in the library "
-                                    f"({clash['status']}); restore it from the library list instead.")
+            raise IngestError(name, clash_reason(meta.title, meta.version, clash["status"]))
         progress(0.4, f"Embedding {len(chunks)} passages")
         vectors = self.embed(chunks)
         original = self._keep_original(path, digest)
@@ -195,9 +205,13 @@ class Library:
             last_reviewed=meta.last_reviewed, status="pending", file_hash=digest, file_name=name,
             file_type=doc.file_type, original_path=original.name, chunk_count=len(chunks),
             pages=doc.pages, sections=[" › ".join(s.path[1:]) for s in doc.sections], created_by=actor)
-        progress(0.8, "Writing to the index")
-        self.index.upsert(live, chunks, vectors)
-        self.store.activate(row_id, meta.guideline_id)
+        try:  # all or nothing: anything stopping us here (a closed tab included) rolls back
+            progress(0.8, "Writing to the index")
+            self.index.upsert(live, chunks, vectors)
+            self.store.activate(row_id, meta.guideline_id)
+        except BaseException:
+            self._roll_back(row_id, live, meta.guideline_id, meta.version)
+            raise
         self._changed()
         if previous and previous["version"] != meta.version:
             self.index.delete_guideline(live, meta.guideline_id, previous["version"])
@@ -205,6 +219,25 @@ class Library:
         status = "replaced" if previous else "added"
         return IngestReport(name, status, meta.title, meta.guideline_id, meta.version, len(chunks),
                             warnings=list(doc.warnings))
+
+    def _roll_back(self, row_id: int, live: str, guideline_id: str, version: str) -> None:
+        """Undo a half-written version: its points out of the index, its row marked failed (it
+        can be resumed from the stored original, or discarded). Best effort: whatever it cannot
+        undo, `recover()` clears at the next start."""
+        try:
+            self.index.delete_guideline(live, guideline_id, version)
+            self.store.set_status(row_id, "failed")
+        except Exception as exc:  # noqa: BLE001  (the original error matters more)
+            logger.warning("roll-back of %s v%s incomplete: %s", guideline_id, version, type(exc).__name__)
+        self._changed()
+
+    def resume(self, row_id: int, actor: str, progress: Progress = no_progress) -> IngestReport:
+        """Publish again an interrupted (failed) version from its stored original and details."""
+        row = self._row(row_id)
+        if row["status"] != "failed":
+            raise ValueError(f"{row['title']} v{row['version']} is {row['status']}, not interrupted")
+        return self.ingest_file(self.original_of(row), actor=actor, display_name=row["file_name"],
+                                overrides=self._overrides(row), progress=progress)
 
     def embed(self, chunks: list[Chunk]) -> Vectors:
         """Dense and sparse vectors per chunk, and one dense vector per sentence (led by its

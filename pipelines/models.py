@@ -159,6 +159,7 @@ class Citation:
     printed_page: str | None = None
     page_end: int | None = None
     kind: str = "background"
+    review_overdue: bool = False  # last reviewed longer ago than the review interval
 
     @classmethod
     def from_passage(cls, n: int, p: Passage) -> Citation:

@@ -1,16 +1,20 @@
 """Related questions: a second Qdrant collection of past (scrubbed) questions and their vectors.
 
 Only questions answered with at least moderate confidence and free of identifiers are stored;
-near-duplicates are merged with a count; curated starter questions fill a new install.
+near-duplicates are merged with a count; curated questions (one per topic) are seeded beside them.
+Curated and asked questions pass the same similarity threshold: the panel shows fewer, or none,
+rather than pad itself with unrelated ones, and never offers back a question of this conversation.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from qdrant_client import models
 
 from pipelines.index import Index
@@ -74,11 +78,76 @@ CURATED = STARTERS + [
 ]
 
 
+SUGGESTED = "Suggested"
+ASKED_BY_COLLEAGUES = "Asked by colleagues"
+
+
 @dataclass
 class RelatedQuestion:
+    """One question offered under an answer: curated ("Suggested") or asked by colleagues."""
+
     text: str
     count: int
     similarity: float
+    source: str = "asked"
+
+    @property
+    def label(self) -> str:
+        return SUGGESTED if self.source == "curated" else ASKED_BY_COLLEAGUES
+
+
+@dataclass
+class Candidate:
+    """A stored question near the one just asked, before the conversation's own are removed."""
+
+    text: str
+    count: int
+    similarity: float
+    source: str
+    vector: Sequence[float] = ()
+
+
+def question_key(text: str) -> str:
+    """Case, spacing and the question mark do not make a different question."""
+    return normalise(text).lower().rstrip("?").strip()
+
+
+def select_related(candidates: Sequence[Candidate], asked: Sequence[str], limit: int,
+                   min_similarity: float, same_question: float,
+                   asked_vectors: Sequence[Sequence[float]] = ()) -> list[RelatedQuestion]:
+    """The nearest candidates worth offering, nearest first.
+
+    Args:
+        candidates: stored questions with their similarity to the question just asked.
+        asked: this conversation's questions, the one just asked included: never offered.
+        limit: at most this many.
+        min_similarity: below it a question is unrelated, whether curated or asked.
+        same_question: at or above it a stored question is the same question reworded (the
+            store's merge threshold), so it counts as one of `asked`.
+        asked_vectors: embeddings of the earlier questions in `asked`, to catch rewordings.
+    """
+    seen = {question_key(q) for q in asked}
+    earlier = _unit_rows(asked_vectors)
+    out: list[RelatedQuestion] = []
+    for c in sorted(candidates, key=lambda c: -c.similarity):
+        key = question_key(c.text)
+        if c.similarity < min_similarity or c.similarity >= same_question or key in seen:
+            continue
+        if len(earlier) and len(c.vector) and float(np.max(earlier @ _unit(c.vector))) >= same_question:
+            continue
+        seen.add(key)
+        out.append(RelatedQuestion(c.text, c.count, c.similarity, c.source))
+    return out[:limit]
+
+
+def _unit(vector: Sequence[float]) -> np.ndarray:
+    v = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm else v
+
+
+def _unit_rows(vectors: Sequence[Sequence[float]]) -> np.ndarray:
+    return np.array([_unit(v) for v in vectors]) if len(vectors) else np.empty((0, 0))
 
 
 class RelatedQuestions:
@@ -130,31 +199,19 @@ class RelatedQuestions:
     merge_threshold = 0.93
 
     def similar(self, vector: list[float], question: str, limit: int = 5,
-                min_similarity: float = 0.55) -> list[RelatedQuestion]:
-        """Up to `limit` earlier questions nearest to this one, excluding itself.
-
-        When too few past questions are close enough (a new install), the nearest curated
-        starter questions fill the panel, so it is never empty.
-        """
+                min_similarity: float = 0.55, *, earlier: Sequence[str] = (),
+                earlier_vectors: Sequence[Sequence[float]] = ()) -> list[RelatedQuestion]:
+        """Up to `limit` stored questions (curated or asked) at least `min_similarity` close to
+        this one; never this question or, given `earlier`, the conversation's earlier ones."""
         self._ensure()
-        own = normalise(question).lower().rstrip("?")
-        out: list[RelatedQuestion] = []
-        seen = {own}
-        curated = models.Filter(must=[models.FieldCondition(
-            key="source", match=models.MatchValue(value="curated"))])
-        for points in (self._query(vector, limit + 3, min_similarity),
-                       self._query(vector, limit + 3, None, curated)):
-            for point in points:
-                payload = point.payload or {}
-                text = payload.get("text", "")
-                key = normalise(text).lower().rstrip("?")
-                if key in seen or point.score >= 0.97:
-                    continue
-                seen.add(key)
-                out.append(RelatedQuestion(text, int(payload.get("count", 1)), float(point.score)))
-            if len(out) >= limit:
-                break
-        return out[:limit]
+        points = self._query(vector, limit + 3 + len(earlier), min_similarity,
+                             with_vectors=bool(earlier_vectors))
+        candidates = [Candidate((p.payload or {}).get("text", ""), int((p.payload or {}).get("count", 1)),
+                                float(p.score), (p.payload or {}).get("source", "asked"),
+                                p.vector if isinstance(p.vector, list) else ())
+                      for p in points]
+        return select_related(candidates, [question, *earlier], limit, min_similarity,
+                              self.merge_threshold, earlier_vectors)
 
     def purge(self, retention_days: int) -> None:
         """Delete questions not asked within the retention period (curated ones stay)."""
@@ -174,7 +231,8 @@ class RelatedQuestions:
             self.index.client.upsert(self.collection, points=[point], wait=True)
 
     def _query(self, vector: list[float], limit: int, threshold: float | None,
-               query_filter: models.Filter | None = None) -> list[models.ScoredPoint]:
+               query_filter: models.Filter | None = None,
+               with_vectors: bool = False) -> list[models.ScoredPoint]:
         return self.index._read(self.index.client.query_points, self.collection, query=vector,
                                 limit=limit, score_threshold=threshold, query_filter=query_filter,
-                                with_payload=True).points
+                                with_payload=True, with_vectors=with_vectors).points

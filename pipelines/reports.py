@@ -15,20 +15,12 @@ import numpy as np
 import pandas as pd
 
 from pipelines.models import is_demo
+from pipelines.review import review_overdue
 
 LEVELS = ("high", "moderate", "low", "insufficient")
 
 
 # Library table ---------------------------------------------------------------------------------
-def review_overdue(last_reviewed: str | None, today: date, interval_days: int) -> bool:
-    """True when the last review is older than the review interval (unknown dates are not)."""
-    try:
-        reviewed = date.fromisoformat(str(last_reviewed or "")[:10])
-    except ValueError:
-        return False
-    return (today - reviewed).days > interval_days
-
-
 def library_frame(rows: Sequence[dict[str, Any]], today: date, interval_days: int) -> pd.DataFrame:
     """One line per registry row, newest version of each guideline first within its title."""
     records = [{
@@ -145,14 +137,6 @@ def feedback_per_day(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         return pd.DataFrame(columns=["helpful", "not helpful"])
     frame = pd.DataFrame(records)
     return pd.crosstab(frame["day"], frame["rating"]).reindex(columns=["helpful", "not helpful"], fill_value=0)
-
-
-def negative_feedback(rows: Sequence[dict[str, Any]], limit: int = 50) -> pd.DataFrame:
-    records = [{"At": r.get("at"), "Question": r.get("question") or "", "Comment": r.get("comment") or "",
-                "Cited": ", ".join(dict.fromkeys(s.get("title", "") for s in r.get("sources") or [])),
-                "Index": r.get("index_version") or ""}
-               for r in rows if (r.get("rating") or 0) < 0]
-    return pd.DataFrame.from_records(records[:limit], columns=["At", "Question", "Comment", "Cited", "Index"])
 
 
 def unanswered_questions(events: Sequence[dict[str, Any]]) -> list[str]:

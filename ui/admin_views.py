@@ -1,28 +1,20 @@
-"""Rendering of the admin page's tabs. Each function reads widgets, calls `AdminService`, renders.
+"""Rendering of the admin page's Library, Index and Audit tabs (Upload and Insights have their
+own modules). Each function reads widgets, calls `AdminService`, renders.
 
 Only called after a valid sign-in; the services check the session again regardless.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import zlib
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from pipelines.admin import AdminService, PendingUpload, UploadPreview
+from pipelines.admin import AdminService
 from pipelines.auth import AdminSession
-from pipelines.reports import ChangeReport, feedback_per_day, levels_per_day, negative_feedback, questions_per_day
-
-UPLOAD_TYPES = ["pdf", "docx", "html", "htm", "md", "markdown", "txt"]
-META_FIELDS = [("title", "Title"), ("publisher", "Publisher"), ("code", "Guideline code"),
-               ("specialty", "Specialty"), ("version", "Version"),
-               ("last_reviewed", "Last reviewed (YYYY-MM-DD)"), ("review_date", "Next review (YYYY-MM-DD)"),
-               ("source_url", "Source URL")]
+from pipelines.reports import ChangeReport
 
 
 def progress_bar(label: str):
@@ -35,6 +27,14 @@ def progress_bar(label: str):
 def library_tab(service: AdminService, session: AdminSession) -> None:
     table = service.table(session)
     active = table[table["Status"] == "active"]
+    for job in service.running_jobs():
+        st.info("Publishing on the server now (it finishes even if the tab that started it was "
+                "closed): " + "; ".join(f"{f.name} — {f.message} ({f.fraction:.0%})" for f in job.files()),
+                icon=":material/sync:")
+    unfinished = int(table["Status"].isin(["pending", "failed"]).sum())
+    if unfinished:
+        st.warning(f"{unfinished} version(s) not completely published: choose one below to resume "
+                   "or discard it.", icon=":material/pending:")
     st.markdown(f"**{len(active)} active guidelines** · {int(active['Review overdue'].sum())} past "
                 f"their review interval ({service.settings.review_interval_days // 365} years) · "
                 f"{len(table) - len(active)} other versions")
@@ -77,7 +77,31 @@ def _demo_notice(service: AdminService, session: AdminSession, active: pd.DataFr
         st.rerun()
 
 
+def _interrupted(service: AdminService, session: AdminSession, row_id: int, row: pd.Series) -> bool:
+    """A version whose publishing is running or was interrupted: Resume or Discard, nothing else."""
+    if row["Status"] == "pending":
+        st.info("Being published on the server now; it finishes even if the tab that started it "
+                "was closed. This page shows the result once it is done.")
+        return True
+    if row["Status"] != "failed":
+        return False
+    st.warning("Publishing this version was interrupted and rolled back: nothing of it is served.")
+    left, right = st.columns(2)
+    if left.button("Resume publishing", key="admin_resume", type="primary"):
+        with st.spinner("Publishing from the stored original…"):
+            report = service.resume(session, row_id)
+        st.toast(f"{report.title or row['Title']}: {report.status}")
+        st.rerun()
+    if right.button("Discard", key="admin_discard"):
+        service.delete(session, row_id)
+        st.toast(f"Discarded the interrupted {row['Title']} v{row['Version']}")
+        st.rerun()
+    return True
+
+
 def _row_actions(service: AdminService, session: AdminSession, row_id: int, row: pd.Series) -> None:
+    if _interrupted(service, session, row_id, row):
+        return
     cols = st.columns(4)
     if row["Status"] == "active" and cols[0].button("Retire", key="admin_retire"):
         service.retire(session, row_id)
@@ -130,108 +154,6 @@ def render_change_report(report: ChangeReport) -> None:
         st.caption("No recent questions cited the changed sections.")
 
 
-# Upload --------------------------------------------------------------------------------------
-def _upload_dir() -> Path:
-    folder = st.session_state.get("_admin_upload_dir")
-    if not folder or not Path(folder).is_dir():
-        folder = tempfile.mkdtemp(prefix="guidelight-upload-")
-        st.session_state["_admin_upload_dir"] = folder
-    return Path(folder)
-
-
-def _saved(uploaded: Any) -> Path:
-    """Uploaded bytes written to a temp file (the parser works on files, in another process)."""
-    path = _upload_dir() / f"{uploaded.file_id}{Path(uploaded.name).suffix.lower()}"
-    if not path.exists():
-        path.write_bytes(uploaded.getvalue())
-    return path
-
-
-def upload_tab(service: AdminService, session: AdminSession) -> None:
-    files = st.file_uploader("Guideline files (PDF, DOCX, HTML, Markdown, text)", type=UPLOAD_TYPES,
-                             accept_multiple_files=True, key="admin_uploads")
-    if not files:
-        st.caption("Uploaded files are previewed here before anything is published.")
-        return
-    pending: list[PendingUpload] = []
-    for uploaded in files:
-        path = _saved(uploaded)
-        with st.expander(uploaded.name, expanded=True):
-            preview, overrides = _file_form(service, session, uploaded, path)
-            render_preview(preview)
-            confirmed = _confirm_missing(preview, uploaded.file_id)
-        if preview.publishable and confirmed:
-            pending.append(PendingUpload(path, uploaded.name, overrides))
-    if st.button(f"Publish {len(pending)} file(s)", type="primary", disabled=not pending, key="admin_publish"):
-        _publish(service, session, pending)
-
-
-def _file_form(service: AdminService, session: AdminSession, uploaded: Any,
-               path: Path) -> tuple[UploadPreview, dict[str, str] | None]:
-    key = f"_admin_preview_{uploaded.file_id}"
-    if key not in st.session_state:
-        with st.spinner(f"Reading {uploaded.name}…"):
-            st.session_state[key] = (service.preview(session, path, uploaded.name), None)
-    preview, overrides = st.session_state[key]
-    if preview.meta is None:
-        return preview, overrides
-    with st.form(f"admin_meta_{uploaded.file_id}"):
-        cols = st.columns(3)
-        typed = {name: cols[i % 3].text_input(label, value=str(getattr(preview.meta, name) or ""))
-                 for i, (name, label) in enumerate(META_FIELDS)}
-        if st.form_submit_button("Update preview with these details"):
-            changed = {k: v for k, v in typed.items() if v and v != str(getattr(preview.meta, k) or "")}
-            merged = {**(overrides or {}), **changed} or None
-            st.session_state[key] = (service.preview(session, path, uploaded.name, merged), merged)
-            st.rerun()
-    return preview, overrides
-
-
-def _confirm_missing(preview: UploadPreview, file_id: str) -> bool:
-    """Publishing without a publisher or date needs the lead's say-so."""
-    missing = preview.unconfirmed if preview.publishable else []
-    if not missing:
-        return True
-    st.warning("The document does not state its " + " or ".join(missing) + ". Type it above, or "
-               "confirm that it should be published without.")
-    return st.checkbox(f"Publish without a {' or '.join(missing)}", key=f"admin_confirm_{file_id}")
-
-
-def render_preview(preview: UploadPreview) -> None:
-    if preview.error:
-        st.error(f"{preview.file_name}: {preview.error}")
-        return
-    meta = preview.meta
-    st.markdown(f"**{meta.title}** v{meta.version} · {meta.publisher}"
-                + (f" · {meta.code}" if meta.code else "")
-                + f" · {preview.pages or '—'} page(s) · {len(preview.sections)} section(s) · "
-                f"{preview.chunks} passage(s)")
-    dates = [f"{label} {value}" for label, value in (("published", meta.published), ("last reviewed",
-             meta.last_reviewed), ("next review", meta.review_date)) if value]
-    if dates:
-        st.caption("Found in the document: " + ", ".join(dates))
-    st.caption("Sections: " + "; ".join(dict.fromkeys(preview.sections)))
-    for warning in preview.warnings:
-        st.warning(warning)
-
-
-def _publish(service: AdminService, session: AdminSession, pending: list[PendingUpload]) -> None:
-    bars = [progress_bar(f"Waiting: {p.display_name}") for p in pending]
-    results = service.publish(session, pending, progress_for=lambda i: bars[i])
-    for result in results:
-        report = result.report
-        if report.status == "failed":
-            st.error(f"{report.file_name} was not published: {report.reason}")
-        else:
-            st.success(f"{report.file_name}: {report.status} · {report.title} v{report.version} · "
-                       f"{report.chunks} passages")
-        if result.changes:
-            render_change_report(result.changes)
-    for key in [k for k in st.session_state if str(k).startswith("_admin_preview_")]:
-        del st.session_state[key]
-    shutil.rmtree(st.session_state.pop("_admin_upload_dir", ""), ignore_errors=True)
-
-
 # Index ---------------------------------------------------------------------------------------
 def index_tab(service: AdminService, session: AdminSession) -> None:
     mismatch = service.embedding_mismatch(session)
@@ -269,30 +191,6 @@ def render_rebuild(report: dict[str, Any]) -> None:
                                    "New index": [new.get(m) for m in metrics]}, index=metrics))
 
 
-# Insights and audit --------------------------------------------------------------------------
-def insights_tab(service: AdminService, session: AdminSession) -> None:
-    events, feedback = service.events(session), service.feedback(session)
-    if not events:
-        st.caption("No questions asked yet.")
-    else:
-        st.markdown("**Questions per day**")
-        st.bar_chart(questions_per_day(events))
-        st.markdown("**Confidence levels per day**")
-        st.bar_chart(levels_per_day(events))
-    if feedback:
-        st.markdown("**Feedback per day**")
-        st.bar_chart(feedback_per_day(feedback))
-    st.markdown("**Questions the library could not answer, grouped** (the gaps to fill)")
-    gaps = service.gaps(session)
-    if gaps:
-        st.dataframe(pd.DataFrame([{"Asked": g.count, "Example": g.label,
-                                    "Other wordings": " | ".join(g.questions[1:4])} for g in gaps]),
-                     hide_index=True, width="stretch")
-    else:
-        st.caption("None so far.")
-    st.markdown("**Recent negative feedback**")
-    st.dataframe(negative_feedback(feedback), hide_index=True, width="stretch")
-
-
+# Audit --------------------------------------------------------------------------------------
 def audit_tab(service: AdminService, session: AdminSession) -> None:
     st.dataframe(service.audit(session), hide_index=True, width="stretch")

@@ -15,6 +15,7 @@ import streamlit as st
 
 from pipelines.assistant import Assistant
 from pipelines.models import Answer
+from pipelines.related import RelatedQuestion
 from pipelines.render_safety import StreamEscaper
 from pipelines.retrieval import SearchFilters
 from ui.state import ChatState, Exchange
@@ -38,9 +39,10 @@ def ask(assistant: Assistant, state: ChatState, question: str, shown: str,
     """Answer `question` in the current chat message and add the exchange to the conversation."""
     exchange = Exchange(question=shown)
     try:
-        answer = _answer(assistant, question, state.history(), filters)
+        history = state.history()
+        answer = _answer(assistant, question, history, filters)
         exchange.answer = answer
-        exchange.related = _related(assistant, answer)
+        exchange.related = _related(assistant, answer, history)
     except Exception as exc:  # noqa: BLE001  (anything: the page must stay usable)
         _log_failure(exc)
         exchange.error = ERROR_MESSAGE
@@ -77,10 +79,10 @@ def _safe_pieces(stream: Iterator[str | Answer], holder: dict[str, Answer]) -> I
         yield tail
 
 
-def _related(assistant: Assistant, answer: Answer) -> list:
+def _related(assistant: Assistant, answer: Answer, history: list[str]) -> list[RelatedQuestion]:
     """Related questions are a nicety: if they fail, the answer still stands."""
     try:
-        return assistant.related(answer)
+        return assistant.related(answer, history)
     except Exception as exc:  # noqa: BLE001
         _log_failure(exc)
         return []

@@ -14,9 +14,10 @@ import streamlit as st
 
 from pipelines.export import DISCLAIMER, answer_to_markdown
 from pipelines.models import Answer, Citation
-from pipelines.related import RelatedQuestion
+from pipelines.related import ASKED_BY_COLLEAGUES, SUGGESTED, RelatedQuestion
 from pipelines.render_safety import neutralise_markdown as safe
 from pipelines.render_safety import safe_url
+from pipelines.review import is_review_notice
 from ui.state import Exchange
 
 LEVEL_STYLE: dict[str, tuple[str, str]] = {
@@ -25,6 +26,7 @@ LEVEL_STYLE: dict[str, tuple[str, str]] = {
     "low": ("orange", ":material/warning:"),
     "insufficient": ("gray", ":material/search_off:"),
 }
+REVIEW_ICON = ":material/history:"  # marks a source past its review interval
 ABSTAIN_MESSAGE = ("**No guidance found.** The library holds no guideline that answers this "
                    "question, so Guidelight does not answer it.")
 
@@ -50,14 +52,10 @@ def safety_banners(answer: Answer) -> None:
     for flag in answer.red_flags:
         st.error(f"**Red flag — {safe(flag.name)}.** {safe(flag.message)}", icon=":material/emergency:")
     for notice in answer.notices:
-        if _is_stale(notice):
+        if is_review_notice(notice):
             continue
         privacy = notice.startswith("Identifiers were removed")
         st.info(safe(notice), icon=":material/shield_person:" if privacy else ":material/info:")
-
-
-def _is_stale(notice: str) -> bool:
-    return notice.startswith("[") and "last reviewed" in notice
 
 
 def body(answer: Answer) -> None:
@@ -76,18 +74,20 @@ def citations(answer: Answer) -> None:
     st.markdown("**Sources**")
     for citation in answer.citations:
         label = f"\\[{citation.n}\\] {safe(citation.title)} — {safe(citation.section or 'passage')}"
-        with st.expander(label, icon=":material/menu_book:"):
+        icon = REVIEW_ICON if citation.review_overdue else ":material/menu_book:"
+        with st.expander(label, icon=icon):
             _citation_detail(citation)
     for notice in answer.notices:
-        if _is_stale(notice):
-            st.warning(safe(notice), icon=":material/history:")
+        if is_review_notice(notice):
+            st.caption(f"{REVIEW_ICON} {safe(notice)}")
 
 
 def _citation_detail(citation: Citation) -> None:
     facts = [f"**Guideline:** {safe(citation.title)}", f"**Publisher:** {safe(citation.publisher)}",
              f"**Section:** {safe(citation.section or '—')}",
              f"**Page:** {safe(citation.page_label) or '—'}",
-             f"**Last reviewed:** {safe(citation.last_reviewed or 'unknown')}"]
+             f"**Last reviewed:** {safe(citation.last_reviewed or 'unknown')}"
+             + (" (past its review interval: check for a newer version)" if citation.review_overdue else "")]
     st.markdown("  \n".join(facts))
     quoted = "\n".join(f"> {safe(line)}" for line in citation.text.splitlines() if line.strip())
     st.markdown(quoted or "> (empty passage)")
@@ -113,17 +113,23 @@ def provenance(answer: Answer) -> None:
 
 
 def related(exchange: Exchange, on_pick: Callable[[str], None]) -> None:
-    """Up to five earlier questions; one click asks that question."""
+    """Close questions only, colleagues' first, each group labelled; one click asks it."""
     if not exchange.related:
         return
     st.markdown("**Related questions**")
-    for i, question in enumerate(exchange.related):
-        st.button(safe(question.text), key=f"related-{exchange.id}-{i}", type="tertiary",
-                  icon=":material/subdirectory_arrow_right:", help=_asked(question),
-                  on_click=on_pick, args=(question.text,))
+    for label in (ASKED_BY_COLLEAGUES, SUGGESTED):
+        group = [(i, q) for i, q in enumerate(exchange.related) if q.label == label]
+        if group:
+            st.caption(label)
+        for i, question in group:
+            st.button(safe(question.text), key=f"related-{exchange.id}-{i}", type="tertiary",
+                      icon=":material/subdirectory_arrow_right:", help=_asked(question),
+                      on_click=on_pick, args=(question.text,))
 
 
 def _asked(question: RelatedQuestion) -> str:
+    if question.label == SUGGESTED:
+        return "A curated question on a topic close to yours"
     return "Asked once before" if question.count <= 1 else f"Asked {question.count} times before"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from pipelines.models import Answer
-from pipelines.related import RelatedQuestion
+from pipelines.related import RelatedQuestion, question_key
 
 EXCHANGES = "chat_exchanges"
 QUEUED = "chat_queued_question"
@@ -51,6 +51,12 @@ class ChatState:
 
     def add(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)
+
+    def withdraw_offer(self, question: str) -> None:
+        """Earlier related-question panels stop offering `question`: it is being asked."""
+        asked = question_key(question)
+        for earlier in self.exchanges:
+            earlier.related = [r for r in earlier.related if question_key(r.text) != asked]
 
     def find(self, exchange_id: str) -> Exchange | None:
         return next((x for x in self.exchanges if x.id == exchange_id), None)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipelines.auth import hash_password
 from pipelines.config import get_settings
-from tests.support.apptest import app_data, assert_no_admin_content, open_admin, sign_in
+from tests.support.apptest import app_data, assert_no_admin_content, open_admin, open_chat, sign_in
 
 PASSWORD = "admin test password"
 HASH = hash_password(PASSWORD)
@@ -110,3 +110,78 @@ def test_no_hash_configured_shows_the_first_run_message(app_env: Path,
     assert any("python -m pipelines hash-password" in w.value for w in at.warning)
     assert_no_admin_content(at)
     assert not any(t.label == "Password" for t in at.text_input)
+
+
+def test_insights_list_thumbs_down_low_confidence_and_wrong_refusals(app_env: Path) -> None:
+    from pipelines.store import Store
+    from tests.support.apptest import ask
+
+    chat = ask(open_chat(), "How should acute gout be treated?")
+    exchange_id = chat.session_state["chat_exchanges"][-1].id
+    chat.feedback(key=f"rating-{exchange_id}").set_value(0)
+    chat.text_input(key=f"comment-{exchange_id}").set_value("No colchicine dose given")
+    next(b for b in chat.button if b.label == "Send feedback").click()
+    chat.run()
+    store = Store(get_settings().db_url)
+    store.add_query_event(question="Gout flare while on a thiazide: what next?", level="low",
+                          abstained=False, top_title="Gout", cited=[{"title": "Gout"}])
+    store.add_query_event(question="Crushing chest pain for an hour: what should I do?", level="insufficient",
+                          abstained=True, top_title="Stable angina", cited=[])
+
+    at = sign_in(open_admin(), PASSWORD)
+    assert not at.exception
+    titles = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert "**Likely wrong refusals (1)**" in titles and "**Thumbs-down feedback (1)**" in titles
+    gout_level = chat.session_state["chat_exchanges"][-1].answer.confidence.level
+    assert f"**Low-confidence answers ({1 + (gout_level == 'low')})**" in titles
+    frames = [d.value for d in at.dataframe]
+    refusals = next(f for f in frames if "Why flagged" in f.columns)
+    assert refusals["Why flagged"].tolist() == ["Red flag: Acute coronary syndrome"]
+    low = next(f for f in frames if "Nearest guideline" in f.columns and "Example" not in f.columns)
+    assert low["Question"].tolist()[0] == "Gout flare while on a thiazide: what next?"  # newest first
+    thumbs = next(f for f in frames if "Comment" in f.columns)
+    assert thumbs["Comment"].tolist() == ["No colchicine dose given"]
+    assert {"Download gaps and refusals (CSV)", "Download all feedback (CSV)"} <= {
+        b.label for b in at.get("download_button")}
+
+
+class TabClosed(BaseException):
+    """Raised where Streamlit would stop a script run whose tab closed."""
+
+
+def interrupted_publish(path: Path, title: str) -> None:
+    from ui.resources import _assistant
+
+    def stop_at_write(fraction: float, message: str) -> None:  # noqa: ARG001
+        if message == "Writing to the index":
+            raise TabClosed
+
+    path.write_text(f"---\ntitle: {title}\npublisher: Test publisher\nlast_reviewed: 2025-01-01\n---\n"
+                    f"# {title}\n\n## Advice\n\n" + "Offer the first-line option and review in a week. " * 20)
+    with pytest.raises(TabClosed):
+        _assistant().library.ingest_file(path, actor="admin", progress=stop_at_write)
+
+
+def test_an_interrupted_version_is_resumed_or_discarded_from_the_library_tab(app_env: Path, tmp_path: Path) -> None:
+    interrupted_publish(tmp_path / "tattoo.md", "Tattoo aftercare")
+    interrupted_publish(tmp_path / "diving.md", "Fitness to dive")
+    at = sign_in(open_admin(), PASSWORD)
+    assert any("2 version(s) not completely published" in w.value for w in at.warning)
+    table = at.dataframe[0].value
+    ids = {t: int(table[table["Title"] == t]["id"].iloc[0]) for t in ("Tattoo aftercare", "Fitness to dive")}
+    assert set(table[table["id"].isin(ids.values())]["Status"]) == {"failed"}
+
+    row_picker(at).set_value(ids["Tattoo aftercare"]).run()
+    assert [b.label for b in at.button if b.key in ("admin_resume", "admin_discard", "admin_retire")] == [
+        "Resume publishing", "Discard"]
+    at.button(key="admin_resume").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table[table["Title"] == "Tattoo aftercare"]["Status"].tolist() == ["active"]  # one row, live
+    assert "Tattoo aftercare" in cited_titles("What aftercare should I advise after a new tattoo?")
+
+    row_picker(at).set_value(ids["Fitness to dive"]).run()
+    at.button(key="admin_discard").click().run()
+    assert not at.exception
+    assert "Fitness to dive" not in at.dataframe[0].value["Title"].tolist()
+    assert not any("not completely published" in w.value for w in at.warning)

@@ -112,8 +112,45 @@ def test_seed_question_shows_cited_answer_confidence_and_related(chat_env: Setti
     assert at.link_button[0].url == first.url
     related = [b.label for b in related_buttons(at)]
     assert related[0] == EARLIER and len(related) <= 5  # the nearest earlier question comes first
-    assert set(related[1:]) <= set(CURATED)  # the rest of the panel is curated, never empty
+    offered = last(at).related
+    assert all(r.similarity >= chat_env.related_min_similarity for r in offered)  # curated too
+    assert "Asked by colleagues" in [c.value for c in at.caption]
+    assert ("Suggested" in [c.value for c in at.caption]) == any(r.text in CURATED for r in offered)
     assert any(DISCLAIMER in c.value for c in at.caption)
+
+
+def test_related_never_offers_this_conversation_s_questions(chat_env: Settings) -> None:
+    ask(open_chat(), EARLIER)  # a colleague's question, close to SEED
+    at = ask(open_chat(), EARLIER)
+    ask(at, SEED)
+    assert not at.exception
+    assert EARLIER not in [b.label for b in related_buttons(at)]
+    assert SEED not in [b.label for b in related_buttons(at)]
+
+
+def test_a_question_with_no_close_neighbours_offers_nothing(chat_env: Settings) -> None:
+    at = ask(open_chat(), "How do I restring a classical guitar?")
+    assert not at.exception
+    assert related_buttons(at) == [] and last(at).related == []
+    assert "**Related questions**" not in [m.value for m in at.markdown]
+
+
+def test_review_dates_are_one_quiet_line_and_a_mark_on_each_source(
+        seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A one-day interval makes every dated source overdue: the case of most demo guidelines.
+    with app_data(seeded_template, tmp_path, monkeypatch, GUIDELIGHT_REVIEW_INTERVAL_DAYS="1"):
+        at = ask(open_chat(), SEED)
+        assert not at.exception
+        answer = last(at).answer
+        overdue = [c.n for c in answer.citations if c.review_overdue]
+        assert len(overdue) >= 2
+        assert not at.warning  # no box per guideline
+        lines = [c.value for c in at.caption if "last reviewed more than" in c.value]
+        assert len(lines) == 1
+        assert lines[0].endswith("Sources " + " ".join(f"\\[{n}\\]" for n in overdue)
+                                 + " were last reviewed more than 1 day ago — check the source for updates.")
+        marked = [e for e in at.expander if e.label.startswith("\\[") and e.proto.icon == ":material/history:"]
+        assert len(marked) == len(overdue)
 
 
 def test_clicking_a_related_question_asks_it(chat_env: Settings) -> None:

@@ -189,3 +189,31 @@ def test_hostile_guideline_markup_is_inert(offline_app: AppProcess, browser: Any
     assert "alert(1)" in text, text[:1500]
     assert_inert(page, watch, pixel)
     page.context.close()
+
+
+# Related questions -------------------------------------------------------------------------------
+NO_NEIGHBOURS = "What is the CHA2DS2-VASc threshold for anticoagulation in AF?"  # nearest stored: 0.47
+CLOSE_TO_CURATED = "What dose of amoxicillin for a child with otitis media?"
+OTITIS_CURATED = "Which children with acute otitis media need antibiotics?"
+
+
+def test_no_close_neighbours_means_no_suggestions(offline_app: AppProcess, browser: Any) -> None:
+    camera = Camera("related-questions")
+    page = new_page(browser)
+    open_app(page, offline_app.url)
+    ask(page, NO_NEIGHBOURS)
+    answer = last_answer(page)
+    assert answer.locator(".stMarkdownBadge").count() == 1
+    assert "Related questions" not in answer.inner_text()
+    assert answer.locator("[class*='st-key-related-'] button").count() == 0
+    camera.shot(page, "none-offered", focus=answer.get_by_role("button", name="Download as Markdown"))
+
+    # A question with a close curated neighbour is offered it, labelled as a suggestion.
+    ask(page, CLOSE_TO_CURATED)
+    answer = last_answer(page)
+    text = answer.inner_text()
+    assert "Related questions" in text and "Suggested" in text, text[-800:]
+    offered = [b.split("\n")[-1].strip() for b in answer.locator("[class*='st-key-related-'] button").all_inner_texts()]
+    assert OTITIS_CURATED in offered and NO_NEIGHBOURS not in offered, offered
+    camera.shot(page, "suggested", focus=answer.get_by_text("Suggested", exact=True))
+    page.context.close()

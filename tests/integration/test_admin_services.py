@@ -161,7 +161,7 @@ def test_preview_warns_that_an_existing_guideline_would_be_replaced(
     assert preview.replaces and preview.replaces["version"] == "1"
     assert any("Replaces the published version 1 of 'Impetigo'" in w for w in preview.warnings)
     same = service.preview(session, LIBRARY / "impetigo.md", "impetigo.md")
-    assert any("already published" in w for w in same.warnings)
+    assert "already published" in same.blocked and not same.publishable  # Publish stays disabled
 
 
 # Publishing ----------------------------------------------------------------------------------------
@@ -265,3 +265,115 @@ def test_a_used_install_is_never_reseeded_with_the_demonstration_library(
     assert library_assistant.store.guideline_rows() == []
     assert library_assistant.library.seed_if_empty() == []
     assert library_assistant.store.guideline_rows() == []
+
+
+SCABIES = ("For a scabies outbreak in a care home, treat every resident and member of staff on the "
+           "same day. Oral ivermectin 200 micrograms per kilogram is given when topical permethrin "
+           "cream cannot be applied to the whole body, repeated after 7 days. Wash bedding and "
+           "clothing at 60 degrees on the day of treatment. ") * 3
+
+
+def test_insights_flag_wrong_refusals_list_weak_answers_and_mark_covered_gaps(
+        service: AdminService, session: AdminSession, library_assistant: Assistant, tmp_path: Path) -> None:
+    store = service.store
+    chest = "Crushing chest pain with sweating for an hour in a 60 year old: what should I do?"
+    store.add_query_event(question=chest, level="insufficient", abstained=True, top_title="Stable angina", cited=[])
+    store.add_query_event(question="Rate or rhythm control first in atrial fibrillation?", level="insufficient",
+                          abstained=True, top_title="Atrial fibrillation", cited=[])
+    scabies = "What is the ivermectin dose for a scabies outbreak in a care home?"
+    store.add_query_event(question=scabies, level="insufficient", abstained=True, top_title="Impetigo", cited=[])
+    store.add_query_event(question="Gout flare on a diuretic, what next?", level="low", abstained=False,
+                          top_title="Gout", cited=[{"title": "Gout", "section": "Acute flare"}])
+    answer = library_assistant.ask("How should acute gout be treated?", log=False)
+    library_assistant.feedback(answer, -1, "It left out the colchicine dose")
+    library_assistant.feedback(answer, 1, "")
+
+    insights = service.insights(session)
+    wrong = {g.gap.label: g.wrong_refusal for g in insights.of_kind("likely wrong refusal")}
+    assert wrong.keys() == {chest, "Rate or rhythm control first in atrial fibrillation?"}
+    assert wrong[chest] == "Red flag: Acute coronary syndrome"
+    assert [g.gap.label for g in insights.of_kind("gap")] == [scabies]
+    assert list(insights.low_confidence["Question"]) == ["Gout flare on a diuretic, what next?"]
+    assert list(insights.negative_feedback["Comment"]) == ["It left out the colchicine dose"]
+    assert len(insights.feedback) == 2
+
+    guideline = tmp_path / "scabies-care-homes.md"
+    guideline.write_text(guideline_md("Scabies outbreaks in care homes", "1", {"Treatment": SCABIES}), "utf-8")
+    assert library_assistant.library.ingest_file(guideline).status == "added"
+    covered = service.insights(session).of_kind("covered")
+    # Only the scabies gap: the others may be answered now, but not by a newly published guideline.
+    assert [(g.gap.label, g.covered_by) for g in covered] == [(scabies, "Scabies outbreaks in care homes")]
+
+    service.log_export(session, "gaps", 3)
+    assert store.audit_rows(1)[0]["action"] == "export"
+
+
+# All or nothing ----------------------------------------------------------------------------------
+class TabClosed(BaseException):
+    """What Streamlit raises in a script run whose tab has gone (StopException is a BaseException)."""
+
+
+def interrupt_at_write(fraction: float, message: str) -> None:  # noqa: ARG001
+    if message == "Writing to the index":
+        raise TabClosed
+
+
+def test_an_interrupted_publish_rolls_back_then_resumes_or_discards(
+        service: AdminService, session: AdminSession, tmp_path: Path) -> None:
+    library = service.library
+    live = library.index.live_collection()
+    before = library.index.count(live)
+    path = tmp_path / "tattoo.md"
+    path.write_text(guideline_md("Tattoo aftercare", "1", {"Advice": LONG, "Follow-up": LONG}))
+    with pytest.raises(TabClosed):
+        library.ingest_file(path, actor="admin", progress=interrupt_at_write)
+    [row] = [r for r in service.store.guideline_rows() if r["title"] == "Tattoo aftercare"]
+    assert row["status"] == "failed" and library.index.count(live) == before  # nothing half-served
+    preview = service.preview(session, path, path.name)
+    assert preview.publishable and any("interrupted and rolled back" in w for w in preview.warnings)
+
+    report = service.resume(session, row["id"])
+    assert report.status == "added"
+    assert [r["status"] for r in service.store.guideline_rows() if r["title"] == "Tattoo aftercare"] == ["active"]
+    assert library.index.count(live) == before + report.chunks
+
+    other = tmp_path / "diving.md"
+    other.write_text(guideline_md("Fitness to dive", "1", {"Advice": LONG}))
+    with pytest.raises(TabClosed):
+        library.ingest_file(other, actor="admin", progress=interrupt_at_write)
+    [failed] = [r for r in service.store.guideline_rows() if r["title"] == "Fitness to dive"]
+    service.delete(session, failed["id"])  # Discard
+    assert not [r for r in service.store.guideline_rows() if r["title"] == "Fitness to dive"]
+
+
+def test_publish_runs_on_the_server_without_anyone_watching(
+        service: AdminService, session: AdminSession, tmp_path: Path) -> None:
+    path = tmp_path / "tattoo.md"
+    path.write_text(guideline_md("Tattoo aftercare", "1", {"Advice": LONG, "Follow-up": LONG}))
+    cleaned: list[bool] = []
+    job = service.start_publish(session, [PendingUpload(path, path.name)], cleanup=lambda: cleaned.append(True))
+    assert service.publish_job(session, job.id) is job
+    assert job.wait(timeout=600)  # nobody polls the progress: it completes all the same
+    assert [r.report.status for r in job.results] == ["added"] and cleaned == [True]
+    assert job.files()[0].fraction == 1.0 and not service.running_jobs()
+    assert service.store.find_guideline(job.results[0].report.guideline_id, status="active")
+
+
+def test_preview_refuses_what_publishing_would_refuse(service: AdminService, session: AdminSession,
+                                                       tmp_path: Path) -> None:
+    from pipelines.library import file_sha256
+
+    changed = tmp_path / "impetigo-edited.md"
+    changed.write_text((LIBRARY / "impetigo.md").read_text() + "\n\nA local note added to the text.\n")
+    preview = service.preview(session, changed, changed.name)
+    assert "new version number" in preview.blocked and not preview.publishable
+    fresh = tmp_path / "tattoo.md"
+    fresh.write_text(guideline_md("Tattoo aftercare", "1", {"Advice": LONG}))
+    meta = service.preview(session, fresh, fresh.name).meta
+    row = service.store.add_guideline(guideline_id=meta.guideline_id, version=meta.version, title=meta.title,
+                                      status="pending", file_hash=file_sha256(fresh))
+    pending = service.preview(session, fresh, fresh.name)
+    assert "being published right now" in pending.blocked and "already published" not in pending.blocked
+    service.store.set_status(row, "retired")
+    assert "Restore this version" in service.preview(session, fresh, fresh.name).blocked
+    assert service.preview(session, fresh, fresh.name).first_passages

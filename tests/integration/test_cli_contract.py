@@ -73,3 +73,29 @@ def test_eval_json_contract(cli_env: dict[str, str], tmp_path: Path) -> None:
     assert summary["n"] == 3 and summary["hit@5"] == 1.0
     assert summary["abstain_recall"] == 1.0 and summary["abstain_precision"] == 1.0
     assert summary["p95_ms"] >= summary["p50_ms"] > 0
+
+
+def test_hash_password_prints_the_env_line_that_signs_in(tmp_path: Path) -> None:
+    """The printed line, pasted into `.env` as the README says, is the hash that accepts the
+    password (and only it)."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import VerifyMismatchError
+
+    from pipelines.config import Settings
+
+    password = "a long demo passphrase"
+    done = subprocess.run([sys.executable, "-m", "pipelines", "hash-password", "--stdin"], cwd=ROOT,
+                          input=password + "\n", capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    line = done.stdout.strip()
+    assert line.startswith("GUIDELIGHT_ADMIN_PASSWORD_HASH=") and "\n" not in line
+    env_file = tmp_path / ".env"
+    env_file.write_text(line + "\n", encoding="utf-8")
+    hashed = Settings(_env_file=env_file).admin_password_hash
+    assert hashed and hashed.startswith("$argon2")
+    assert PasswordHasher().verify(hashed, password)
+    with pytest.raises(VerifyMismatchError):
+        PasswordHasher().verify(hashed, password + "x")
+    shell = subprocess.run(["bash", "-c", f'{line}; printf %s "$GUIDELIGHT_ADMIN_PASSWORD_HASH"'],
+                           capture_output=True, text=True, timeout=30)
+    assert shell.stdout == hashed  # the same line works when pasted into a shell
