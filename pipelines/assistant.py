@@ -17,6 +17,7 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
 from pipelines import generate
 from pipelines.answer import compose as composer
+from pipelines.answer import model as model_answer
 from pipelines.answer.confidence import Thresholds, grade, with_lead
 from pipelines.answer.emergency import urgent_action
 from pipelines.answer.followup import condense
@@ -213,7 +214,7 @@ class Assistant:
         notices = list(state["safety"]["notices"])
         if state["condensed"].merged:
             notices.append(f"Searched as: {state['search_query']}")
-        notices += self._patient_notices(state)
+        notices += model_answer.patient_notices(state.get("composition"))
         if state["filters"]:
             notices.append(f"Searched only guidelines with {state['filters'].describe()}.")
         if confidence.level == "insufficient":
@@ -236,59 +237,9 @@ class Assistant:
         return composition.markdown, composition.used
 
     def _generate(self, state: dict[str, Any], notices: list[str]):
-        """The model writes from the passages the composer chose (urgent action first), is held
-        to the same population rule afterwards, and keeps the urgent action when a red flag fired."""
-        composition: composer.Composition = state["composition"]
-        urgent = composition.urgent
-        passages = list(composition.used) or state["passages"]
-        if urgent is not None and urgent.passage not in passages:
-            passages.insert(0, urgent.passage)
-        state["given"] = passages
-        produced: list[str] = []
-        started = time.perf_counter()
-        try:
-            for token in generate.stream_answer(self.generation, state["safety"]["text"], passages):
-                if not produced:
-                    state["timings"]["first_token"] = (time.perf_counter() - started) * 1000
-                produced.append(token)
-                yield token
-        except Exception as exc:  # any endpoint failure falls back to the offline answer
-            notices.append(f"The language model was unavailable ({type(exc).__name__}); this is the "
-                           "offline extractive answer instead.")
-            text, cited = self._compose(state)
-            yield "\n\n" + text if produced else text
-            return text, cited, "offline-fallback", state["confidence"]
-        checked = generate.verify("".join(produced), passages)
-        if checked.removed or checked.bad_citations:
-            notices.append(f"{checked.removed} unsupported sentence(s) and {checked.bad_citations} "
-                           "invalid citation(s) were removed from the model's answer.")
-        checked, dropped = generate.for_patient(checked, composition.patient, passages)
-        if dropped:
-            notices.append(f"{dropped} sentence(s) of the model's answer written for another population "
-                           "were removed.")
-        if urgent is not None:
-            checked = generate.lead_with(checked, urgent.text, passages.index(urgent.passage) + 1)
-        vocab = self.retriever.vocabulary(state.get("collection"))
-        evidence = with_lead(measure(state["search_query"], passages, vocab, checked.support),
-                             state["search_query"], composition, vocab, urgent=urgent is not None)
-        confidence = grade(evidence, self.thresholds)
-        cited = [passages[n - 1] for n in checked.cited]
-        if not cited or not checked.text:
-            text, cited = self._compose(state)
-            notices.append("The model's answer could not be verified against the passages; this is "
-                           "the offline extractive answer instead.")
-            return text, cited, "offline-fallback", state["confidence"]
-        return checked.text, cited, self.mode, confidence
-
-    @staticmethod
-    def _patient_notices(state: dict[str, Any]) -> list[str]:
-        composition = state.get("composition")
-        patient = composition.patient if composition is not None else None
-        if patient is None or not patient.stated or not composition.left_out:
-            return []
-        reasons = ", ".join(f"{why} ({n})" for why, n in composition.left_out.items())
-        return [f"Answered for this patient ({patient.describe()}). Sentences for someone else were left "
-                f"out: {reasons}."]
+        return (yield from model_answer.generate_answer(self.generation, state, notices, self.mode,
+                                                 self.retriever.vocabulary(state.get("collection")),
+                                                 self.thresholds))
 
     def _refuse_mixed(self, question: str, collection: str, mismatch: str, started: float) -> Answer:
         """No search at all when the index holds another model's vectors: comparing a query
