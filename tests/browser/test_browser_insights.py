@@ -32,6 +32,8 @@ def grid_text(page: Any, title: str) -> str:
     block = heading.locator("xpath=ancestor::div[contains(@class,'stElementContainer')][1]")
     grid = block.locator("xpath=following::div[@data-testid='stDataFrame'][1]")
     grid.wait_for()
+    # The grid fills its accessible DOM after it draws: wait for a first cell, not just the frame.
+    grid.locator("[role=gridcell], td").first.wait_for(state="attached", timeout=ANSWER_TIMEOUT_MS)
     return grid.evaluate("e => e.innerText + ' ' + Array.from(e.querySelectorAll('[role=gridcell],td'))"
                          ".map(c => c.textContent).join(' | ')")
 
