@@ -2,7 +2,7 @@
 
 Built once per process from `Settings` by `Assistant.create`; it owns the collaborators and passes
 them into the chain. The question pipeline is a LangChain composition of named stages:
-safety → condense → retrieve → grade, then generate (model or extractive) and verify.
+safety → condense → retrieve → compose → grade, then the offline answer or the model, and verify.
 """
 
 from __future__ import annotations
@@ -48,11 +48,6 @@ class Turn:
     history: list[str] = field(default_factory=list)
     filters: SearchFilters = field(default_factory=SearchFilters)
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def condense_query(question: str, history: list[str]) -> str:
-    """A follow-up ("and in children?") is searched together with the previous question."""
-    return condense(question, history).query
 
 
 class Assistant:

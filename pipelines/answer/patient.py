@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 
 ADULT_AGE = 18
-OLDER_AGE = 65
 
 # --- the question ------------------------------------------------------------------------------
 _AGE = re.compile(r"\b(\d{1,3})\s*(?:-|\s)?(?:yo|y/o|y\.o\.|yrs?|years?|yr)(?:[\s-]*old)?\b"
@@ -194,7 +193,6 @@ class Fit:
     conflict: str | None = None  # why it is for someone else
     specific: bool = False  # written for this patient's group
     other_group: bool = False  # written for a group the patient is not known to be in
-    notes: list[str] = field(default_factory=list)
 
 
 def avoided_for(patient: Patient, sentences: list[str]) -> set[str]:
