@@ -141,7 +141,11 @@ class AdminService:
             return active, [f"Replaces the published version {active['version']} of "
                             f"'{active['title']}' (uploaded by {active.get('created_by') or '?'}); "
                             "the old version is kept and can be restored."], ""
-        return None, [], ""
+        namesakes = [r for r in self.store.guideline_rows("active")
+                     if r["title"].casefold() == meta.title.casefold()]
+        return None, [f"'{r['title']}' from {r.get('publisher') or 'an unknown publisher'} is also "
+                      "published; both are kept. Retire that one on the Library tab if this file "
+                      "replaces it." for r in namesakes], ""
 
     def publish(self, session: AdminSession, uploads: list[PendingUpload],
                 progress_for: Callable[[int], Progress] = lambda i: no_progress) -> list[PublishResult]:

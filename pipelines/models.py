@@ -31,12 +31,16 @@ class GuidelineMeta:
 
     @property
     def guideline_id(self) -> str:
-        """Stable identity across versions: publisher and code where the document has a code
-        (so two publishers' documents with one title coexist), else the slug of the title."""
+        """Stable identity across versions: publisher and code where the document has a code,
+        publisher and title where it has none, so two publishers' documents with one title
+        coexist (an nhs.uk page and a summary both called "Atrial fibrillation"). A document
+        whose publisher is unknown, and a bundled demonstration summary, go by title alone."""
         publisher = self.publisher.lower()
-        if self.code and publisher and "unknown" not in publisher and "demonstration" not in publisher:
+        if not publisher or "unknown" in publisher or "demonstration" in publisher:
+            return slugify(self.title)
+        if self.code:
             return slugify(f"{self.code} {_short_body(self.publisher)}")
-        return slugify(self.title)
+        return slugify(f"{self.title} {_short_body(self.publisher)}")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from qdrant_client import models
 
 from pipelines.embeddings import BM25SparseEmbeddings
 from pipelines.index import DENSE, SENTENCES, Index
-from pipelines.models import Passage
+from pipelines.models import Passage, is_demo
 from pipelines.text import terms
 
 
@@ -99,6 +99,27 @@ class SearchFilters:
         if self.specialty:
             must.append(models.FieldCondition(key="specialty", match=models.MatchValue(value=self.specialty)))
         return models.Filter(must=must)
+
+
+DEMO_RANK_PENALTY = 4  # places a demonstration passage drops when the lead's own guidance is in
+
+
+def own_guidance_first(points: list[models.ScoredPoint], publishers: set[str]) -> list[models.ScoredPoint]:
+    """The fused ranking with the organisation's own guidance ahead of the bundled
+    demonstration summaries: once a library holds both, a demonstration passage counts as
+    found `DEMO_RANK_PENALTY` places lower, so a real guideline on the same question leads
+    while a topic only the demonstration library covers is still found. A library of
+    demonstration summaries alone (or of none) keeps its ranking unchanged."""
+    demo = [is_demo(p) for p in publishers]
+    if all(demo) or not any(demo):
+        return points
+
+    def place(item: tuple[int, models.ScoredPoint]) -> tuple[int, bool]:
+        position, point = item
+        late = is_demo((point.payload or {}).get("publisher"))
+        return position + DEMO_RANK_PENALTY * late, late  # a tie goes to the own guidance
+
+    return [point for _, point in sorted(enumerate(points), key=place)]
 
 
 class Vocabulary:
@@ -202,6 +223,7 @@ class GuidelineRetriever(BaseRetriever):
         points = self.index.hybrid_search(name, dense, self.sparse.embed_query(repaired),
                                           self.prefetch_k, self.prefetch_k, self.mode,
                                           query_filter=wanted.to_qdrant(vocab.publishers))
+        points = own_guidance_first(points, vocab.publishers)
         query_vec = np.asarray(dense, dtype=np.float32)
 
         def passage(point: models.ScoredPoint) -> Passage:

@@ -23,7 +23,7 @@ from pipelines.answer.patient import Fit, Patient, avoided_for, fit
 from pipelines.grading import _plain, named_conditions
 from pipelines.answer.phrasing import bullet, is_instruction, is_row, root, row_text, table_rows
 from pipelines.index import MAX_SENTENCES
-from pipelines.models import Passage
+from pipelines.models import Passage, is_demo
 from pipelines.retrieval import Vocabulary
 from pipelines.safety import looks_like_injection
 from pipelines.text import split_sentences, terms
@@ -192,7 +192,8 @@ def on_subject(ranked: list[Candidate], question: str) -> set[str] | None:
 def select(ranked: list[Candidate], limit: int, question: str = "") -> list[Candidate]:
     """Best-first, skipping near-repeats, at most three sentences from one passage, and nothing
     from a guideline unrelated to the question: when it names a condition, only the guidelines
-    about it; otherwise none whose best sentence is far below the best guideline's."""
+    about it; otherwise none whose best sentence is far below the best guideline's. Where the
+    organisation's own guidance is among those, the demonstration summaries are left out."""
     if not ranked:
         return []
     best_by_guideline: dict[str, float] = {}
@@ -203,6 +204,9 @@ def select(ranked: list[Candidate], limit: int, question: str = "") -> list[Cand
         ranked = [c for c in ranked if c.passage.guideline_id in about]
     top = ranked[0].score
     close = {g for g, s in best_by_guideline.items() if s >= GUIDELINE_MARGIN * top}
+    demo = {c.passage.guideline_id for c in ranked if is_demo(c.passage.publisher)}
+    if close - demo:  # the lead's own guidance answers: the demonstration summaries stand back
+        close -= demo
     chosen: list[Candidate] = []
     per_passage: dict[str, int] = {}
     floor = top * 0.5

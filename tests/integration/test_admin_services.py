@@ -259,6 +259,35 @@ def test_demonstration_library_is_labelled_and_removed_in_one_audited_action(
                for r in library_assistant.store.audit_rows())
 
 
+IMPETIGO_OWN = {
+    "Treatment": ("For localised non-bullous impetigo in a person who is not systemically unwell, "
+                  "offer hydrogen peroxide 1% cream applied two or three times a day for 5 days. "
+                  "If hydrogen peroxide is unsuitable, offer fusidic acid 2% cream three times a "
+                  "day for 5 days. ") * 2,
+    "Advice": ("Keep children off school or nursery until the lesions have crusted over and "
+               "healed, or for 48 hours after starting antibiotic treatment. ") * 2,
+}
+
+
+def test_own_guidance_leads_a_same_titled_demonstration_summary_that_stays_for_other_topics(
+        service: AdminService, session: AdminSession, library_assistant: Assistant, tmp_path: Path) -> None:
+    own = tmp_path / "impetigo-trust.md"
+    own.write_text(guideline_md("Impetigo", "1", IMPETIGO_OWN), "utf-8")
+    preview = service.preview(session, own, own.name)
+    assert not preview.replaces and preview.publishable  # another publisher's Impetigo: kept beside
+    assert any("'Impetigo' from Demonstration summary" in w and "both are kept" in w
+               for w in preview.warnings), preview.warnings
+    assert library_assistant.library.ingest_file(own).status == "added"
+    impetigo = [r for r in service.store.guideline_rows("active") if r["title"] == "Impetigo"]
+    assert len(impetigo) == 2  # the two publishers' documents coexist
+    answer = library_assistant.ask("How should I treat impetigo in a child?", log=False)
+    cited = [c.publisher for c in answer.citations]
+    assert cited and set(cited) == {"Test publisher"}, cited  # the demonstration summary stands back
+    assert "hydrogen peroxide" in answer.answer.splitlines()[0].lower(), answer.answer
+    other = library_assistant.ask("How do I treat acne vulgaris?", log=False)
+    assert other.sources and other.sources[0].publisher.startswith("Demonstration summary")
+
+
 def test_a_used_install_is_never_reseeded_with_the_demonstration_library(
         service: AdminService, session: AdminSession, library_assistant: Assistant) -> None:
     service.remove_demo(session)

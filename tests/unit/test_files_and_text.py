@@ -147,6 +147,20 @@ def test_uploader_overrides_win_and_title_falls_back() -> None:
     assert make_meta({}, None, "Leg cramps").title == "Leg cramps"
 
 
+def test_same_title_from_two_publishers_are_two_guidelines() -> None:
+    """An nhs.uk page and a demonstration summary both called "Atrial fibrillation" coexist;
+    a code, where printed, is the identity; an unknown publisher falls back to the title."""
+    page = make_meta({"title": "Atrial fibrillation", "publisher": "NHS website (nhs.uk)"}, None, "x")
+    demo = make_meta({"title": "Atrial fibrillation",
+                      "publisher": "Demonstration summary (based on NICE NG196)"}, None, "x")
+    unknown = make_meta({"title": "Atrial fibrillation"}, None, "x")
+    coded = make_meta({"title": "Atrial fibrillation: diagnosis", "publisher": "NICE", "code": "NG196"},
+                      None, "x")
+    assert demo.guideline_id == unknown.guideline_id == "atrial-fibrillation"
+    assert page.guideline_id not in {demo.guideline_id, coded.guideline_id}
+    assert coded.guideline_id == "ng196-nice"
+
+
 def test_normalise_removes_invisible_and_bidi_characters() -> None:
     assert normalise("  ﬁbrosis\u200b and \u202ecramps\t\t") == "fibrosis and cramps"
 
