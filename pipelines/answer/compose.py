@@ -197,15 +197,18 @@ def select(ranked: list[Candidate], limit: int, question: str = "") -> list[Cand
     if not ranked:
         return []
     best_by_guideline: dict[str, float] = {}
+    demo = set()
     for cand in ranked:
         best_by_guideline.setdefault(cand.passage.guideline_id, cand.score)
+        if is_demo(cand.passage.publisher):
+            demo.add(cand.passage.guideline_id)
     about = on_subject(ranked, question)
     if about is not None:
         ranked = [c for c in ranked if c.passage.guideline_id in about]
     top = ranked[0].score
     close = {g for g, s in best_by_guideline.items() if s >= GUIDELINE_MARGIN * top}
-    demo = {c.passage.guideline_id for c in ranked if is_demo(c.passage.publisher)}
-    if close - demo:  # the lead's own guidance answers: the demonstration summaries stand back
+    own = {c.passage.guideline_id for c in ranked} & close - demo
+    if own:  # the lead's own guidance answers: the demonstration summaries stand back
         close -= demo
     chosen: list[Candidate] = []
     per_passage: dict[str, int] = {}

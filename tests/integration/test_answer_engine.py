@@ -152,7 +152,18 @@ def test_an_emergency_is_answered_with_the_urgent_action(reader: Assistant, ques
     assert answer.red_flags and answer.confidence.level == "high", answer.confidence.reasons
     assert answer.answer.startswith("**Urgent:**")
     assert answer.citations[0].title.startswith(guideline)
-    assert re.search(r"999|immediate|emergency|same-day|within \d+ hours", answer.answer.split("\n")[0])
+    assert re.search(r"999|ambulance|immediate|emergency|same-day|within \d+ hours", answer.answer.split("\n")[0])
+
+
+def test_the_urgent_action_matches_whether_the_presentation_is_still_going_on(reader: Assistant) -> None:
+    """Symptoms 30 minutes ago: the ambulance leads, not the next-day TIA clinic; symptoms that
+    resolved yesterday: the TIA clinic leads, not an ambulance."""
+    now = reader.ask("facial droop and slurred speech started 30 minutes ago, what do I do?")
+    lead = now.answer.split("\n")[0]
+    assert re.search(r"999|ambulance|emergency department", lead) and "TIA clinic" not in lead, lead
+    over = reader.ask("left arm went weak for 10 minutes yesterday, fully resolved now, next step?")
+    lead = over.answer.split("\n")[0]
+    assert over.answer.startswith("**Urgent:**") and "24 hours" in lead and "ambulance" not in lead, lead
 
 
 def test_the_answer_is_for_the_patient_in_the_question(reader: Assistant) -> None:

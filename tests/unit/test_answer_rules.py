@@ -222,3 +222,14 @@ def test_a_follow_up_of_a_follow_up_keeps_the_first_subject() -> None:
     assert "pen allergic" in result.query and result.query.endswith("and in pregnancy?")
     fresh = condense("statin for CKD", history)  # a subject of its own: searched alone
     assert not fresh.merged and fresh.query == "statin for CKD"
+
+
+def test_urgency_ranks_an_ambulance_over_hours_over_a_clinic_and_reads_resolved() -> None:
+    from pipelines.answer.emergency import RESOLVED, urgency
+    assert urgency("Call 999 for any sudden focal neurological deficit that is present now.") == 2
+    assert urgency("Send to the emergency department now.") == 2
+    assert urgency("Refer immediately for specialist assessment.") == 1
+    assert urgency("Review within 4 hours of onset.") == 1
+    assert urgency("Refer to the TIA clinic within 24 hours of symptom onset.") == 0
+    assert RESOLVED.search("arm weakness yesterday, now fully resolved")
+    assert not RESOLVED.search("arm weakness started 30 minutes ago")
