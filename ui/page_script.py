@@ -17,7 +17,8 @@ import streamlit as st
 # padding, which enlarges their box and tap area without changing the line height of the text.
 PHONE_CSS = """<style>
 @media (max-width: 640px) {
-  .stApp button, .stApp summary, .stApp a[data-testid^="stBaseLinkButton"] { min-height: 44px; }
+  .stApp button, .stApp summary, .stApp a[data-testid^="stBaseLinkButton"],
+  .stApp a[data-testid="stSidebarNavLink"] { min-height: 44px; }
   [data-testid="stFeedback"] button { min-width: 44px; }
   [data-testid="stChatMessage"] [data-testid="stMarkdownContainer"] a[href^="#source-"] {
     padding: 12px 4px;

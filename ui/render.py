@@ -173,6 +173,7 @@ def feedback(exchange: Exchange, on_send: Callable[[str], None]) -> None:
         return
     st.feedback("thumbs", key=f"rating-{exchange.id}", on_change=on_send, args=(exchange.id,))
     with st.popover("Comment", icon=":material/rate_review:", type="tertiary",
+                    key=f"comment-box-{exchange.id}",
                     help="Optional: write a comment, then choose thumbs up or down"):
         st.text_input("Comment (optional)", key=f"comment-{exchange.id}", max_chars=1000,
                       placeholder="What was right or wrong? Please do not include patient details.")
