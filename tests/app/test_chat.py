@@ -255,7 +255,9 @@ def test_answer_first_red_flag_badge_lead_then_one_action_row(chat_env: Settings
     assert "-badge[" in shown[1].value  # then the confidence badge
     lead = link_citations(neutralise_markdown(exchange.answer.answer),
                           {c.n: source_key(exchange.id, c.n) for c in exchange.answer.citations})
-    assert shown[2].value == lead  # then the answer, lead sentence first
+    values = [n.value for n in shown]
+    assert values.index(lead) == 3 and "Why this confidence" not in values[2]  # 2: the reasons,
+    # inside the badge's "Why this confidence?" popover; then the answer, lead sentence first
     row = turn.get_by_key(f"actions-{exchange.id}")
     labels = [w.label for w in row.button] + [w.label for w in row.get("download_button")]
     assert {"Send feedback", "New conversation", "Download as Markdown"} <= set(labels)
