@@ -1,9 +1,9 @@
 """The chat page's two pieces of project-written browser code: phone-friendly CSS and the script
 that brings a new answer into view and makes its citation links open their source.
 
-Both strings are constants written here; no untrusted text is ever formatted into them (the only
-value that reaches the browser from Python is none at all: the script finds its answer from its
-own position in the page). Streamlit pins a chat page to the bottom while content arrives, so
+Both strings are constants written here and nothing is ever formatted into them: no question,
+passage or title reaches this code (the script finds its answer from its own position in the
+page, and a citation link's target from the link's own `#source-…` fragment). Streamlit pins a chat page to the bottom while content arrives, so
 after an answer the reader would see its tail (sources, actions) rather than its badge and lead;
 the script moves the answer's top to the top of the view once the run has settled, and stops at
 the first wheel, touch, key or click so it never fights the reader.

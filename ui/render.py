@@ -2,8 +2,10 @@
 
 Every piece of untrusted text (answer body, passages, titles, past questions, notices that quote
 titles) goes through `neutralise_markdown` before any element that renders Markdown, and nothing
-here uses `unsafe_allow_html`. Confidence is shown with colour, icon and words together, in
-colours set in `.streamlit/config.toml` to meet WCAG AA contrast.
+here uses `unsafe_allow_html`. The only links added to that text are the citation markers [n],
+pointing at this page's own `#source-<exchange>-<n>` fragments (`link_citations`). Confidence is
+shown with colour, icon and words together, in colours set in `.streamlit/config.toml` to meet
+WCAG AA contrast.
 """
 
 from __future__ import annotations
