@@ -6,7 +6,9 @@ passage or title reaches this code (the script finds its answer from its own pos
 page, and a citation link's target from the link's own `#source-…` fragment). Streamlit pins a chat page to the bottom while content arrives, so
 after an answer the reader would see its tail (sources, actions) rather than its badge and lead;
 the script moves the answer's top to the top of the view once the run has settled, and stops at
-the first wheel, touch, key or click so it never fights the reader.
+the first wheel, touch, key or click so it never fights the reader. A related question, asked
+from the middle of the page, first goes back to the bottom (as the chat input does by itself), so
+Streamlit follows the new question and its progress there until the answer is placed.
 """
 
 from __future__ import annotations
@@ -36,8 +38,16 @@ ANSWER_SCRIPT = """<script>
 (() => {
   const me = document.currentScript;
   const answer = me && me.closest('[data-testid="stChatMessage"]');
-  if (!window.__guidelightSourceLinks) {
-    window.__guidelightSourceLinks = true;
+  const scrollerOf = (element) => {
+    for (let e = element && element.parentElement; e && e !== document.body; e = e.parentElement) {
+      const y = getComputedStyle(e).overflowY;
+      if ((y === 'auto' || y === 'scroll') && e.scrollHeight > e.clientHeight) return e;
+    }
+    return document.scrollingElement;
+  };
+  if (!window.__guidelightPageHandlers) {
+    window.__guidelightPageHandlers = true;
+    // A link [n] in an answer opens source n (its expander's class is st-key-source-…-n).
     document.addEventListener('click', (event) => {
       const link = event.target.closest && event.target.closest('a[href^="#source-"]');
       if (!link) return;
@@ -48,6 +58,14 @@ ANSWER_SCRIPT = """<script>
       if (details && !details.open) box.querySelector('summary').click();
       setTimeout(() => box.scrollIntoView({block: 'start', behavior: 'smooth'}), 50);
     }, true);
+    // A related question asks from the middle of the page: go back to the bottom first, so that
+    // Streamlit follows the new question and its progress there (the chat input does this itself).
+    document.addEventListener('click', (event) => {
+      if (!(event.target.closest && event.target.closest('[class*="st-key-related-"] button'))) return;
+      const last = Array.from(document.querySelectorAll('[data-testid="stChatMessage"]')).pop();
+      const scroller = scrollerOf(last);
+      scroller.scrollTop = scroller.scrollHeight;
+    }, true);
   }
   if (!answer) return;
   let stopped = false;
@@ -55,13 +73,6 @@ ANSWER_SCRIPT = """<script>
   for (const type of ['wheel', 'touchstart', 'keydown', 'pointerdown']) {
     window.addEventListener(type, stop, {once: true, passive: true, capture: true});
   }
-  const scroller = () => {
-    for (let e = answer.parentElement; e && e !== document.body; e = e.parentElement) {
-      const y = getComputedStyle(e).overflowY;
-      if ((y === 'auto' || y === 'scroll') && e.scrollHeight > e.clientHeight) return e;
-    }
-    return document.scrollingElement;
-  };
   const target = () => {
     const messages = Array.from(document.querySelectorAll('[data-testid="stChatMessage"]'));
     const question = messages[messages.indexOf(answer) - 1];
@@ -77,7 +88,7 @@ ANSWER_SCRIPT = """<script>
   const place = () => {
     if (stopped || !answer.isConnected || ++rounds > 200) return;
     const delta = target().getBoundingClientRect().top - header() - 8;
-    if (Math.abs(delta) > 2) { scroller().scrollTop += delta; still = 0; } else { still += 1; }
+    if (Math.abs(delta) > 2) { scrollerOf(answer).scrollTop += delta; still = 0; } else { still += 1; }
     const running = document.querySelector('[data-test-script-state="running"]');
     if (still < 12 || running) setTimeout(place, 50);
   };

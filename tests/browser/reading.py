@@ -8,10 +8,11 @@ has finished scrolling, not what the DOM order suggests.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.browser.driver import settle
+from tests.browser.driver import completed_answers, settle
 
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
@@ -95,3 +96,27 @@ def give_feedback(page: Any, message: Any, thumb: str, comment: str | None = Non
     message.get_by_role("radio", name=thumb).click()
     message.get_by_text("Feedback recorded").wait_for()
     settle(page)
+
+
+_QUESTION_IN_VIEW_JS = """(count) => {
+  const asked = Array.from(document.querySelectorAll('[data-testid=stChatMessage]'))
+      .filter(m => m.querySelector('[data-testid=stChatMessageAvatarUser]'));
+  if (asked.length < count) return null;
+  const r = asked[count - 1].getBoundingClientRect();
+  const input = document.querySelector('[data-testid=stChatInput]');
+  return r.top >= 0 && r.bottom <= (input ? input.getBoundingClientRect().top : innerHeight) + 1;
+}"""
+
+
+def question_seen_while_answering(page: Any, submit: Callable[[], None], count: int,
+                                   timeout_s: float = 180.0) -> bool:
+    """Call `submit` (which asks the conversation's `count`-th question) and report whether that
+    question's bubble was on screen at some moment while its answer was being worked out."""
+    before = completed_answers(page)
+    submit()
+    seen, deadline = False, time.monotonic() + timeout_s
+    while completed_answers(page) <= before and time.monotonic() < deadline:
+        seen = seen or bool(page.evaluate(_QUESTION_IN_VIEW_JS, count))
+        time.sleep(0.05)
+    settle(page)
+    return seen

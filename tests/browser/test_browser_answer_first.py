@@ -1,7 +1,8 @@
 """Answer first, on a desktop and a phone: after asking, the new answer's badge and lead sentence
-are on screen (measured boxes, not DOM order), a red flag comes before everything else, [n] in the
-text opens source n, and at 390 px nothing scrolls sideways, every tap target in the answer is at
-least 44 px high and the sidebar's library filters can be reached."""
+are on screen (measured boxes, not DOM order); a related question asked from mid-page is followed
+while it is answered; a red flag comes before everything else; [n] in the text opens source n;
+and at 390 px nothing scrolls sideways, every tap target in the answer is at least 44 px high and
+the sidebar's filters can be reached."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ import pytest
 from tests.browser.driver import (ARTIFACTS, SEED_QUESTION, AppProcess, Camera, ask, last_answer,
                                   new_page, open_app, settle)
 from tests.browser.reading import (DESKTOP, PHONE, box, citation_link, lead_paragraph,
-                                   sideways_overflow, small_tap_targets, still_box)
+                                   question_seen_while_answering, sideways_overflow,
+                                   small_tap_targets, still_box)
 
 pytestmark = pytest.mark.browser
 
 EARLIER = "How should acute gout be treated?"  # a whole answer above the new one
+COLLEAGUE_QUESTION = "How do I treat nocturnal leg cramps?"  # close to SEED_QUESTION
 RED_FLAG_QUESTION = "Central crushing chest pain 20 minutes ago, what do I do?"
 MEASURED: dict[str, Any] = {}
 
@@ -37,7 +40,7 @@ def test_badge_and_lead_are_in_view_after_asking(offline_app: AppProcess, browse
     page = new_page(browser, viewport)
     open_app(page, offline_app.url)
     ask(page, EARLIER)
-    ask(page, SEED_QUESTION)  # the second answer, with a whole conversation above it
+    ask(page, SEED_QUESTION)  # the second answer, with a whole answer above it
     answer = last_answer(page)
     badge = still_box(answer.locator(".stMarkdownBadge"))
     lead = box(lead_paragraph(answer))
@@ -46,6 +49,27 @@ def test_badge_and_lead_are_in_view_after_asking(offline_app: AppProcess, browse
     assert lead.in_view, f"lead sentence off screen on {screen}: {lead}"
     assert badge.bottom <= lead.top, (badge, lead)
     camera.shot(page, "answer-in-view", docs_name="chat-phone" if screen == "phone" else None)
+    page.context.close()
+
+
+def test_a_related_question_is_followed_then_answered_badge_first(offline_app: AppProcess,
+                                                                  browser: Any) -> None:
+    colleague = new_page(browser)
+    open_app(colleague, offline_app.url)
+    ask(colleague, COLLEAGUE_QUESTION)  # what the related panel will offer
+    colleague.context.close()
+    page = new_page(browser, PHONE)
+    open_app(page, offline_app.url)
+    ask(page, EARLIER)
+    ask(page, SEED_QUESTION)
+    related = last_answer(page).locator("[class*='st-key-related-'] button").filter(visible=True)
+    assert related.count() >= 1, "no related question offered"
+    related.first.scroll_into_view_if_needed()
+    assert question_seen_while_answering(page, related.first.click, 3), \
+        "the related question was never on screen while it was answered"
+    badge = still_box(last_answer(page).locator(".stMarkdownBadge"))
+    _record("phone-related", badge=badge)
+    assert badge.in_view, badge
     page.context.close()
 
 
