@@ -1,7 +1,8 @@
 """The clinician's chat page: ask, read the cited answer, follow up, give feedback.
 
-Reads top to bottom: filters and input, the conversation so far, then the new question's answer.
-All answering goes through the shared `Assistant`; rendering lives in `ui.render`.
+Reads top to bottom: filters and input, the conversation so far, then the new question's answer,
+which is brought into view badge first (`ui.page_script`). All answering goes through the shared
+`Assistant`; rendering lives in `ui.render`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import streamlit as st
 from pipelines.related import STARTERS
 from pipelines.retrieval import SearchFilters, publisher_bodies
 from ui import render
+from ui.page_script import bring_answer_into_view, phone_styles
 from ui.conversation import ask, send_feedback, shown_question
 from ui.resources import get_assistant
 from ui.state import ChatState
@@ -55,17 +57,16 @@ question = typed or state.take_queued()
 shown = shown_question(assistant, question) if question else ""
 state.withdraw_offer(shown)
 
-with st.container(horizontal=True, vertical_alignment="center"):
-    st.title("Ask the guidelines")
-    if state.exchanges or question:
-        st.button("New conversation", icon=":material/add_comment:", on_click=state.reset)
+phone_styles()
+st.title("Ask the guidelines")
 st.caption("Answers come only from the guideline library, with numbered citations. "
            "Do not enter patient identifiers: any found are removed before searching.")
 
 for exchange in state.exchanges:
+    newest = exchange is state.exchanges[-1] and not question
     render.question_bubble(exchange.question)
     with st.chat_message("assistant"):
-        render.answer(exchange, state.queue, on_feedback)
+        render.answer(exchange, state.queue, on_feedback, state.reset if newest else None)
 
 if not state.exchanges and not question:
     st.markdown("**Try one of these questions**")
@@ -76,4 +77,6 @@ if not state.exchanges and not question:
 if question:
     render.question_bubble(shown)
     with st.chat_message("assistant"):
-        render.answer(ask(assistant, state, question, shown, filters), state.queue, on_feedback)
+        render.answer(ask(assistant, state, question, shown, filters), state.queue, on_feedback,
+                      state.reset)
+        bring_answer_into_view()

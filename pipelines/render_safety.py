@@ -21,6 +21,8 @@ _BARE_URL = re.compile(r"(?:https?|ftp|file|mailto|data|javascript|vbscript):[^\
                        r"|www\.[^\s`<>()\[\]\\]+|[\w.+-]+@[\w-]+\.[\w.-]+", re.I)
 _SPECIAL = re.compile(r"[\\`<>\[\]$]")
 SCRIPT_SCHEMES = ("javascript", "vbscript", "data")
+_MARKER = re.compile(r"(?<!\\)\\\[(\d{1,3})\\\]")  # an escaped citation marker: \[12\]
+_FRAGMENT = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 def safe_url(url: str | None) -> str | None:
@@ -59,6 +61,34 @@ def neutralise_markdown(text: str) -> str:
         last = match.end()
     out.append(_escape(text[last:]))
     return "".join(out)
+
+
+def link_citations(safe_markdown: str, fragments: dict[int, str]) -> str:
+    """Citation markers in neutralised Markdown become in-page links: `\\[n\\]` → `[\\[n\\]](#fragment)`.
+
+    Only numbers in `fragments` (the answer's own citations) are linked, and only markers the
+    neutraliser escaped (a marker after a literal backslash is left alone). The link targets are
+    this page's fragments, never an address from the text.
+
+    Args:
+        safe_markdown: output of `neutralise_markdown` (or `StreamEscaper`).
+        fragments: citation number -> fragment name (letters, digits, `-`, `_`).
+
+    Returns:
+        The Markdown with each known marker linked.
+
+    Raises:
+        ValueError: a fragment name that could break out of the link.
+    """
+    for n, fragment in fragments.items():
+        if not _FRAGMENT.fullmatch(fragment):
+            raise ValueError(f"citation {n}: fragment {fragment!r} is not a plain name")
+
+    def link(match: re.Match[str]) -> str:
+        fragment = fragments.get(int(match.group(1)))
+        return f"[{match.group()}](#{fragment})" if fragment else match.group()
+
+    return _MARKER.sub(link, safe_markdown)
 
 
 def _escape(text: str) -> str:

@@ -95,10 +95,11 @@ def _log_failure(exc: BaseException) -> None:
 
 
 def send_feedback(assistant: Assistant, state: ChatState, exchange_id: str) -> None:
-    """Form callback: store thumbs up/down with the optional comment, once per answer."""
+    """Callback of the thumbs and of the comment popover's Send button: store the rating with the
+    comment written so far, once per answer."""
     exchange = state.find(exchange_id)
-    if exchange is None or exchange.answer is None:
-        return
+    if exchange is None or exchange.answer is None or exchange.feedback_sent is not None:
+        return  # a thumb and the Send button in the same run still store one row
     rating = st.session_state.get(f"rating-{exchange_id}")
     if rating is None:
         exchange.feedback_problem = "Choose thumbs up or thumbs down before sending."

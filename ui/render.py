@@ -2,8 +2,10 @@
 
 Every piece of untrusted text (answer body, passages, titles, past questions, notices that quote
 titles) goes through `neutralise_markdown` before any element that renders Markdown, and nothing
-here uses `unsafe_allow_html`. Confidence is shown with colour, icon and words together, in
-colours set in `.streamlit/config.toml` to meet WCAG AA contrast.
+here uses `unsafe_allow_html`. The only links added to that text are the citation markers [n],
+pointing at this page's own `#source-<exchange>-<n>` fragments (`link_citations`). Confidence is
+shown with colour, icon and words together, in colours set in `.streamlit/config.toml` to meet
+WCAG AA contrast.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import streamlit as st
 from pipelines.export import DISCLAIMER, answer_to_markdown
 from pipelines.models import Answer, Citation
 from pipelines.related import ASKED_BY_COLLEAGUES, SUGGESTED, RelatedQuestion
+from pipelines.render_safety import link_citations, safe_url
 from pipelines.render_safety import neutralise_markdown as safe
-from pipelines.render_safety import safe_url
 from pipelines.review import is_review_notice
 from ui.state import Exchange
 
@@ -47,10 +49,14 @@ def confidence(answer: Answer, key: str) -> None:
                 st.markdown("\n".join(f"- {safe(r)}" for r in answer.confidence.reasons))
 
 
-def safety_banners(answer: Answer) -> None:
-    """Red-flag banners first; then notices (identifiers removed, fallbacks, shortening)."""
+def red_flags(answer: Answer) -> None:
+    """Red-flag banners: the first thing an answer shows."""
     for flag in answer.red_flags:
         st.error(f"**Red flag — {safe(flag.name)}.** {safe(flag.message)}", icon=":material/emergency:")
+
+
+def notices(answer: Answer) -> None:
+    """Notices (identifiers removed, fallbacks, shortening), after the lead so it stays in view."""
     for notice in answer.notices:
         if is_review_notice(notice):
             continue
@@ -58,16 +64,23 @@ def safety_banners(answer: Answer) -> None:
         st.info(safe(notice), icon=":material/shield_person:" if privacy else ":material/info:")
 
 
-def body(answer: Answer) -> None:
+def source_key(key: str, n: int) -> str:
+    """The widget key of source n's expander; its CSS class `st-key-…` is what [n] links to."""
+    return f"source-{key}-{n}"
+
+
+def body(answer: Answer, key: str) -> None:
+    """The answer text, each citation marker [n] a link that opens source n below."""
     if answer.abstained:
         nearest = "".join(f"\n- {safe(title)}" for title in answer.nearest_guidelines)
         extra = f"\n\nNearest guidelines the library does have:{nearest}" if nearest else ""
         st.warning(ABSTAIN_MESSAGE + extra, icon=":material/search_off:")
         return
-    st.markdown(safe(answer.answer))
+    fragments = {c.n: source_key(key, c.n) for c in answer.citations}
+    st.markdown(link_citations(safe(answer.answer), fragments))
 
 
-def citations(answer: Answer) -> None:
+def citations(answer: Answer, key: str) -> None:
     """Numbered sources, each opening the exact passage with its provenance and source link."""
     if not answer.citations:
         return
@@ -75,7 +88,7 @@ def citations(answer: Answer) -> None:
     for citation in answer.citations:
         label = f"\\[{citation.n}\\] {safe(citation.title)} — {safe(citation.section or 'passage')}"
         icon = REVIEW_ICON if citation.review_overdue else ":material/menu_book:"
-        with st.expander(label, icon=icon):
+        with st.expander(label, icon=icon, key=source_key(key, citation.n)):
             _citation_detail(citation)
     for notice in answer.notices:
         if is_review_notice(notice):
@@ -133,43 +146,64 @@ def _asked(question: RelatedQuestion) -> str:
     return "Asked once before" if question.count <= 1 else f"Asked {question.count} times before"
 
 
-def feedback(exchange: Exchange, on_send: Callable[[str], None]) -> None:
-    """Thumbs up/down with an optional comment, sent together."""
-    if exchange.feedback_sent is not None:
-        st.caption(":material/check: Feedback recorded, thank you.")
-        return
-    with st.form(key=f"feedback-{exchange.id}", border=False, enter_to_submit=False):
-        st.markdown("Was this answer useful?")
-        st.feedback("thumbs", key=f"rating-{exchange.id}")
-        st.text_input("Comment (optional)", key=f"comment-{exchange.id}", max_chars=1000,
-                      placeholder="What was right or wrong? Please do not include patient details.")
-        st.form_submit_button("Send feedback", on_click=on_send, args=(exchange.id,))
+def actions(exchange: Exchange, on_feedback: Callable[[str], None],
+            on_new: Callable[[], None] | None) -> None:
+    """One compact row under the answer: thumbs, a comment, download, copy, new conversation."""
+    assert exchange.answer is not None
+    markdown = answer_to_markdown(exchange.answer)
+    with st.container(horizontal=True, vertical_alignment="center", gap="small",
+                      key=f"actions-{exchange.id}"):
+        feedback(exchange, on_feedback)
+        st.download_button("Download as Markdown", markdown, file_name="guidelight-answer.md",
+                           mime="text/markdown", key=f"download-{exchange.id}", on_click="ignore",
+                           icon=":material/download:", type="tertiary")
+        with st.popover("Copy", icon=":material/content_copy:", type="tertiary"):
+            st.caption("The answer with its sources, as Markdown (copy button at the top right).")
+            st.code(markdown, language="markdown", wrap_lines=True)
+        if on_new is not None:
+            st.button("New conversation", icon=":material/add_comment:", type="tertiary",
+                      key=f"new-{exchange.id}", on_click=on_new)
     if exchange.feedback_problem:
         st.caption(exchange.feedback_problem)
 
 
-def export(answer: Answer, key: str) -> None:
-    """Download as Markdown, and a copyable view of the same text."""
-    markdown = answer_to_markdown(answer)
-    st.download_button("Download as Markdown", markdown, file_name="guidelight-answer.md",
-                       mime="text/markdown", key=f"download-{key}", on_click="ignore",
-                       icon=":material/download:")
-    with st.expander("Copy as text", icon=":material/content_copy:"):
-        st.code(markdown, language="markdown", wrap_lines=True)
+def feedback(exchange: Exchange, on_send: Callable[[str], None]) -> None:
+    """Thumbs up/down, sent when chosen, with the comment if one was written first; or the
+    comment popover's Send button. Either way one rating per answer is stored."""
+    if exchange.feedback_sent is not None:
+        st.caption(":material/check: Feedback recorded, thank you.")
+        return
+    st.feedback("thumbs", key=f"rating-{exchange.id}", on_change=on_send, args=(exchange.id,))
+    with st.popover("Comment", icon=":material/rate_review:", type="tertiary",
+                    key=f"comment-box-{exchange.id}",
+                    help="Optional: write a comment, then choose thumbs up or down"):
+        st.text_input("Comment (optional)", key=f"comment-{exchange.id}", max_chars=1000,
+                      placeholder="What was right or wrong? Please do not include patient details.")
+        st.caption("Sent with your thumbs up or down.")
+        st.button("Send feedback", key=f"send-{exchange.id}", on_click=on_send, args=(exchange.id,))
 
 
-def answer(exchange: Exchange, on_pick: Callable[[str], None], on_feedback: Callable[[str], None]) -> None:
-    """The whole assistant turn for one exchange (answer or error)."""
+def answer(exchange: Exchange, on_pick: Callable[[str], None], on_feedback: Callable[[str], None],
+           on_new: Callable[[], None] | None = None) -> None:
+    """The whole assistant turn for one exchange (answer or error), answer first: red flags,
+    badge, lead and points, then sources, provenance, related questions and the action row.
+
+    Args:
+        on_new: given for the newest answer only, which then offers "New conversation".
+    """
     if exchange.error:
         st.error(exchange.error, icon=":material/error:")
+        if on_new is not None:
+            st.button("New conversation", icon=":material/add_comment:", type="tertiary",
+                      key=f"new-{exchange.id}", on_click=on_new)
         return
     assert exchange.answer is not None
     result = exchange.answer
+    red_flags(result)
     confidence(result, exchange.id)
-    safety_banners(result)
-    body(result)
-    citations(result)
+    body(result, exchange.id)
+    notices(result)
+    citations(result, exchange.id)
     provenance(result)
     related(exchange, on_pick)
-    feedback(exchange, on_feedback)
-    export(result, exchange.id)
+    actions(exchange, on_feedback, on_new)

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from pipelines.auth import hash_password
 from pipelines.config import get_settings
 from tests.support.apptest import app_data, assert_no_admin_content, open_admin, open_chat, sign_in
+from tests.support.realistic_docs import trust_prescribing_document
 
 PASSWORD = "admin test password"
 HASH = hash_password(PASSWORD)
@@ -185,3 +186,28 @@ def test_an_interrupted_version_is_resumed_or_discarded_from_the_library_tab(app
     assert not at.exception
     assert "Fitness to dive" not in at.dataframe[0].value["Title"].tolist()
     assert not any("not completely published" in w.value for w in at.warning)
+
+
+def test_preview_of_a_trust_pdf_shows_what_it_found_and_asks_when_details_are_missing(
+        app_env: Path, tmp_path: Path) -> None:
+    trust = tmp_path / "trust_cough.pdf"
+    truth = trust_prescribing_document(trust)
+    bare = tmp_path / "ward-notes.txt"
+    bare.write_text("Ward notes on fictional cough\n\nOffer fluids and rest, and review in a week "
+                    "if the cough is no better. " * 8, encoding="utf-8")
+    at = sign_in(open_admin(), PASSWORD)
+    at.file_uploader[0].set_value([(trust.name, trust.read_bytes(), "application/pdf")]).run(timeout=240)
+    assert not at.exception
+    summary = " ".join(m.value for m in at.markdown)
+    assert truth.title in summary and truth.publisher in summary  # the version box, read
+    found = next(c.value for c in at.caption if c.value.startswith("Found in the document"))
+    assert "next review 2026-06-01" in found and "published 2024-06-01" in found  # "June 2026"
+    assert not [w for w in at.warning if "does not state its" in w.value]
+    assert not at.button(key="admin_publish").disabled  # nothing to confirm
+
+    at.file_uploader[0].set_value([(bare.name, bare.read_bytes(), "text/plain")]).run(timeout=240)
+    warning = next(w.value for w in at.warning if "does not state its" in w.value)
+    assert "publisher" in warning and "last reviewed date" in warning
+    assert at.button(key="admin_publish").disabled  # Publish waits for the lead's say-so
+    next(c for c in at.checkbox if c.label.startswith("Publish without")).check().run(timeout=240)
+    assert not at.button(key="admin_publish").disabled

@@ -19,12 +19,12 @@ from pipelines.config import Settings, get_settings
 from pipelines.export import DISCLAIMER
 from pipelines.index import open_client
 from pipelines.related import CURATED, STARTERS
-from pipelines.render_safety import neutralise_markdown
+from pipelines.render_safety import link_citations, neutralise_markdown
 from pipelines.store import Store
 from tests.support.apptest import app_data, ask, badge_labels, open_chat
 from tests.support.llm_server import LLMServer, llm_server  # noqa: F401  (fixture)
 from ui.conversation import ERROR_MESSAGE
-from ui.render import LEVEL_STYLE
+from ui.render import LEVEL_STYLE, source_key
 
 SEED = "How can I differentiate nocturnal leg cramps from other causes of leg pain?"
 EARLIER = "How do I treat nocturnal leg cramps?"  # high confidence; cosine 0.81 to SEED
@@ -98,8 +98,10 @@ def test_seed_question_shows_cited_answer_confidence_and_related(chat_env: Setti
     assert not at.exception and not at.error
     answer = last(at).answer
     assert answer.citations and answer.confidence.level in ("high", "moderate")
-    assert neutralise_markdown(answer.answer) in [m.value for m in at.markdown]
-    assert "\\[1\\]" in neutralise_markdown(answer.answer)
+    shown = link_citations(neutralise_markdown(answer.answer),
+                           {c.n: source_key(last(at).id, c.n) for c in answer.citations})
+    assert shown in [m.value for m in at.markdown]
+    assert f"[\\[1\\]](#source-{last(at).id}-1)" in shown  # [1] in the text opens source 1
     colour, icon = LEVEL_STYLE[answer.confidence.level]
     assert badge_labels(at) == [f":{colour}-badge[{icon} {answer.confidence.label}]"]
     sources = [e.label for e in at.expander if e.label.startswith("\\[")]
@@ -217,20 +219,50 @@ def test_nhs_number_is_removed_shown_and_never_stored(chat_env: Settings) -> Non
 def test_feedback_with_comment_is_recorded(chat_env: Settings) -> None:
     at = ask(open_chat(), SEED)
     exchange_id = last(at).id
-    next(b for b in at.button if b.label == "Send feedback").click()
+    at.text_input(key=f"comment-{exchange_id}").set_value("Missed the quinine warning")
+    next(b for b in at.button if b.label == "Send feedback").click()  # no thumb chosen yet
     at.run()
     assert "Choose thumbs up or thumbs down" in " ".join(c.value for c in at.caption)
     assert Store(chat_env.db_url).feedback_rows() == []
-    at.feedback(key=f"rating-{exchange_id}").set_value(0)
-    at.text_input(key=f"comment-{exchange_id}").set_value("Missed the quinine warning")
-    next(b for b in at.button if b.label == "Send feedback").click()
+    at.feedback(key=f"rating-{exchange_id}").set_value(0)  # the thumb sends, with the comment
     at.run()
     rows = Store(chat_env.db_url).feedback_rows()
     assert len(rows) == 1
     assert rows[0]["rating"] == -1 and rows[0]["comment"] == "Missed the quinine warning"
     assert rows[0]["question"] == SEED and rows[0]["sources"][0]["n"] == 1
     assert any("Feedback recorded" in c.value for c in at.caption)
-    assert not at.feedback
+    assert not at.feedback and "Send feedback" not in [b.label for b in at.button]
+    at.run()
+    assert len(Store(chat_env.db_url).feedback_rows()) == 1  # once per answer
+
+
+def test_a_thumb_alone_is_recorded_at_once(chat_env: Settings) -> None:
+    at = ask(open_chat(), SEED)
+    at.feedback(key=f"rating-{last(at).id}").set_value(1)
+    at.run()
+    rows = Store(chat_env.db_url).feedback_rows()
+    assert [(r["rating"], r["comment"]) for r in rows] == [(1, "")]
+
+
+def test_answer_first_red_flag_badge_lead_then_one_action_row(chat_env: Settings) -> None:
+    at = ask(open_chat(), "Central crushing chest pain 20 minutes ago, what do I do?")
+    assert not at.exception
+    exchange = last(at)
+    assert exchange.answer.red_flags
+    turn = at.chat_message[1]
+    shown = [n for n in turn if n.type in ("error", "warning", "info", "markdown")]
+    assert shown[0].type == "error" and "Red flag" in shown[0].value
+    assert "-badge[" in shown[1].value  # then the confidence badge
+    lead = link_citations(neutralise_markdown(exchange.answer.answer),
+                          {c.n: source_key(exchange.id, c.n) for c in exchange.answer.citations})
+    values = [n.value for n in shown]
+    assert values.index(lead) == 3 and "Why this confidence" not in values[2]  # 2: the reasons,
+    # inside the badge's "Why this confidence?" popover; then the answer, lead sentence first
+    row = turn.get_by_key(f"actions-{exchange.id}")
+    labels = [w.label for w in row.button] + [w.label for w in row.get("download_button")]
+    assert {"Send feedback", "New conversation", "Download as Markdown"} <= set(labels)
+    assert row.get("feedback") and row.get("popover")
+    assert len([b for b in at.button if b.label == "New conversation"]) == 1
 
 
 def test_answer_downloads_and_copies_as_markdown(chat_env: Settings) -> None:
@@ -258,7 +290,6 @@ def test_failure_shows_a_plain_error_and_keeps_the_app_usable(chat_env: Settings
     assert "Answering failed with ValueError" in caplog.text and "pilot" not in caplog.text
     assert len(at.chat_message) == 4 and len(at.chat_input) == 1
     at.feedback(key=f"rating-{first_id}").set_value(1)  # the earlier answer still works
-    next(b for b in at.button if b.label == "Send feedback").click()
     at.run()
     assert not at.exception
     assert [r["rating"] for r in Store(chat_env.db_url).feedback_rows()] == [1]

@@ -140,9 +140,9 @@ class Timings:
                        "max": max(v)} for name, v in sorted(self.values.items())}
 
 
-def new_page(browser: Any) -> Any:
+def new_page(browser: Any, viewport: dict[str, int] | None = None) -> Any:
     """A page in a fresh browser context (its own cookies: a separate Streamlit session)."""
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context = browser.new_context(viewport=viewport or VIEWPORT, accept_downloads=True)
     context.set_default_timeout(60_000)
     return context.new_page()
 

@@ -14,6 +14,7 @@ from tests.browser.documents import HOSTILE_QUESTION, HOSTILE_TITLE
 from tests.browser.driver import (SEED_QUESTION, AppProcess, Camera, Timings, Watch, ask, assert_inert,
                                   citation_titles, completed_answers, contrast_ratio, last_answer,
                                   new_page, open_app, over, parse_rgb, record, settle)
+from tests.browser.reading import give_feedback
 
 pytestmark = pytest.mark.browser
 
@@ -90,12 +91,8 @@ def test_clinician_journey(offline_app: AppProcess, browser: Any, timings: Timin
     assert "Leg cramps" in " ".join(citation_titles(follow)), citation_titles(follow)
     camera.shot(page, "follow-up", focus=follow.locator(".stMarkdownBadge"))
 
-    # Thumbs-up feedback with a comment, confirmed on screen.
-    follow.get_by_role("radio", name="Thumbs up").click()
-    follow.get_by_label("Comment (optional)").fill("Clear and well cited.")
-    follow.get_by_role("button", name="Send feedback").click()
-    follow.get_by_text("Feedback recorded").wait_for()
-    settle(page)
+    # Thumbs-up feedback with a comment, from the answer's action row, confirmed on screen.
+    give_feedback(page, follow, "Thumbs up", "Clear and well cited.")
     camera.shot(page, "feedback-sent", focus=follow.get_by_text("Feedback recorded"))
 
     # The first answer downloads as Markdown, citations included.

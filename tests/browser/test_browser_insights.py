@@ -15,6 +15,7 @@ import pytest
 from pipelines.store import Store
 from tests.browser.driver import (ADMIN_PASSWORD, ANSWER_TIMEOUT_MS, AppProcess, Camera, ask, last_answer,
                                   new_page, open_app, settle)
+from tests.browser.reading import give_feedback
 from tests.browser.test_browser_admin import sign_in
 
 pytestmark = pytest.mark.browser
@@ -44,10 +45,7 @@ def test_insights_list_a_thumbs_down_and_a_low_confidence_answer(admin_app: AppP
     open_app(clinician, admin_app.url)
     ask(clinician, "How should acute gout be treated?")
     answer = last_answer(clinician)
-    answer.get_by_role("radio", name="Thumbs down").click()
-    answer.get_by_label("Comment (optional)").fill(COMMENT)
-    answer.get_by_role("button", name="Send feedback").click()
-    answer.get_by_text("Feedback recorded").wait_for()
+    give_feedback(clinician, answer, "Thumbs down", COMMENT)
     clinician.context.close()
     # A low-confidence answer and a refusal as the query log records them (the same SQLite file).
     store = Store(f"sqlite:///{admin_app.data_dir / 'app.db'}")

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from pipelines.render_safety import StreamEscaper, neutralise_markdown, safe_url
+from pipelines.render_safety import StreamEscaper, link_citations, neutralise_markdown, safe_url
 
 HOSTILE = [
     "![x](http://evil.example/pixel.png)",
@@ -123,3 +123,28 @@ def test_streaming_keeps_every_word() -> None:
 ])
 def test_only_absolute_http_addresses_are_linkable(url: str | None, expected: str | None) -> None:
     assert safe_url(url) == expected
+
+
+FRAGMENTS = {1: "source-ab12-1", 2: "source-ab12-2"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Offer stretching [1].", "Offer stretching [\\[1\\]](#source-ab12-1)."),
+    ("Both [1][2], not [3].", "Both [\\[1\\]](#source-ab12-1)[\\[2\\]](#source-ab12-2), not \\[3\\]."),
+    ("A literal \\[1\\] stays text.", "A literal \\\\\\[1\\\\\\] stays text."),
+    ("[1](javascript:alert(1)) and [x](#source-ab12-2)", "1 and x (#source-ab12-2)"),
+])
+def test_citation_markers_link_to_their_source_and_nothing_else(text: str, expected: str) -> None:
+    assert link_citations(neutralise_markdown(text), FRAGMENTS) == expected
+
+
+def test_streamed_markers_link_too() -> None:
+    escaper = StreamEscaper()
+    safe = escaper.feed("Stretch daily [2] ") + escaper.flush()
+    assert link_citations(safe, FRAGMENTS) == "Stretch daily [\\[2\\]](#source-ab12-2) "
+
+
+@pytest.mark.parametrize("fragment", ["x) ![i](http://evil.example/p.png", "a b", "", "1abc", "a#b"])
+def test_a_fragment_that_could_break_the_link_is_refused(fragment: str) -> None:
+    with pytest.raises(ValueError, match="not a plain name"):
+        link_citations("see \\[1\\]", {1: fragment})
