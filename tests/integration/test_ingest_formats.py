@@ -121,12 +121,13 @@ def test_version_two_supersedes_version_one(empty_assistant: Assistant, tmp_path
     v1, v2 = tmp_path / "chilblains-v1.md", tmp_path / "chilblains-v2.md"
     v1.write_text(guideline_md("1", "calamine"), "utf-8")
     v2.write_text(guideline_md("2", "lanolin"), "utf-8")
-    assert library.ingest_file(v1).status == "added"
-    assert _versions_in_index(empty_assistant, "chilblains") == {"1"}
+    first = library.ingest_file(v1)
+    assert first.status == "added" and first.guideline_id == "chilblains-test-publisher"
+    assert _versions_in_index(empty_assistant, first.guideline_id) == {"1"}
 
     report = library.ingest_file(v2)
     assert report.status == "replaced" and report.version == "2"
-    assert _versions_in_index(empty_assistant, "chilblains") == {"2"}
+    assert _versions_in_index(empty_assistant, first.guideline_id) == {"2"}
     statuses = {r["version"]: r["status"] for r in empty_assistant.store.guideline_rows()}
     assert statuses == {"1": "superseded", "2": "active"}
     texts = " ".join(p["text"] for p in empty_assistant.index.scroll_payloads(
