@@ -28,7 +28,10 @@ Format: one lead sentence; then 3-6 bullet points, each starting with a bold key
 (- **Key phrase**: ...); then one line starting "**In summary**:". Use UK spelling and units. \
 Do not add facts, doses or thresholds that are not in the passages."""
 
-HUMAN = "<passages>\n{passages}\n</passages>\n\nQuestion: {question}"
+HUMAN = "<passages>\n{passages}\n</passages>\n\nQuestion: {question}{patient}"
+# The patient the composer read from the question, named so the model answers for them too.
+PATIENT = ("\nPatient: {}. Give the recommendation for this patient; leave out what the passages "
+           "say is for another group or is contraindicated for them.")
 _CITE = re.compile(r"\[(\d{1,2})\]")
 # A list marker, but not the "**" that opens a bold key phrase or the summary line.
 _LIST_MARKER = re.compile(r"^\s*(?:[-•]|\*(?!\*))\s+")
@@ -69,8 +72,11 @@ def format_passages(passages: list[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def stream_answer(chain: Any, question: str, passages: list[Passage]) -> Iterator[str]:
-    yield from chain.stream({"question": question, "passages": format_passages(passages)})
+def stream_answer(chain: Any, question: str, passages: list[Passage], patient: str = "") -> Iterator[str]:
+    """The model's answer, token by token; `patient` is the plain description of the patient read
+    from the question ("aged 8, penicillin allergy"), or "" when it states none."""
+    yield from chain.stream({"question": question, "passages": format_passages(passages),
+                             "patient": PATIENT.format(patient) if patient else ""})
 
 
 @dataclass

@@ -29,7 +29,8 @@ def generate_answer(chain: Any, state: dict[str, Any], notices: list[str], mode:
     produced: list[str] = []
     started = time.perf_counter()
     try:
-        for token in generate.stream_answer(chain, state["safety"]["text"], passages):
+        patient = composition.patient.describe() if composition.patient.stated else ""
+        for token in generate.stream_answer(chain, state["safety"]["text"], passages, patient):
             if not produced:
                 state["timings"]["first_token"] = (time.perf_counter() - started) * 1000
             produced.append(token)

@@ -11,7 +11,7 @@ import pytest
 from pipelines.assistant import Assistant
 from pipelines.config import Settings
 from pipelines.models import Answer
-from tests.support.llm_server import INJECTION_REPLY, LLMServer, free_port, model_settings
+from tests.support.llm_server import INJECTION_REPLY, LLMServer, free_port, model_settings, prompt_text
 
 QUESTION = "How can I differentiate nocturnal leg cramps from other causes of leg pain?"
 FALLBACK = "offline-fallback"
@@ -124,6 +124,15 @@ def test_model_answers_again_once_the_endpoint_heals(server: LLMServer, make_mod
     server.set("answer")
     healed = model.ask(QUESTION)
     assert healed.mode == "model:test-model" and not any(FALLBACK in n for n in healed.notices)
+
+
+def test_the_model_is_told_the_patient_read_from_the_question(server: LLMServer, make_model) -> None:
+    make_model(server).ask("cellulitis in a 45 year old man with penicillin allergy, which antibiotic?")
+    sent = prompt_text(server.requests[-1])
+    assert "Patient: aged 45" in sent and "penicillin allergy" in sent.split("Patient:", 1)[1], sent[-400:]
+    server.reset()
+    make_model(server).ask(QUESTION)
+    assert "Patient:" not in prompt_text(server.requests[-1])  # no patient stated, none named
 
 
 def test_identifiers_never_reach_the_model(server: LLMServer, make_model) -> None:
