@@ -35,8 +35,7 @@ class GuidelineMeta:
         publisher and title where it has none, so two publishers' documents with one title
         coexist (an nhs.uk page and a summary both called "Atrial fibrillation"). A document
         whose publisher is unknown, and a bundled demonstration summary, go by title alone."""
-        publisher = self.publisher.lower()
-        if not publisher or "unknown" in publisher or "demonstration" in publisher:
+        if not self.publisher or "unknown" in self.publisher.lower() or is_demo(self.publisher):
             return slugify(self.title)
         if self.code:
             return slugify(f"{self.code} {_short_body(self.publisher)}")

@@ -101,7 +101,7 @@ class SearchFilters:
         return models.Filter(must=must)
 
 
-DEMO_RANK_PENALTY = 4  # places a demonstration passage drops when the lead's own guidance is in
+DEMO_RANK_PENALTY = 4  # places a demonstration passage drops beside the organisation's own guidance
 
 
 def own_guidance_first(points: list[models.ScoredPoint], publishers: set[str]) -> list[models.ScoredPoint]:

@@ -160,11 +160,15 @@ def actions(exchange: Exchange, on_feedback: Callable[[str], None],
         with st.popover("Copy", icon=":material/content_copy:", type="tertiary"):
             st.caption("The answer with its sources, as Markdown (copy button at the top right).")
             st.code(markdown, language="markdown", wrap_lines=True)
-        if on_new is not None:
-            st.button("New conversation", icon=":material/add_comment:", type="tertiary",
-                      key=f"new-{exchange.id}", on_click=on_new)
+        _new_conversation(exchange, on_new)
     if exchange.feedback_problem:
         st.caption(exchange.feedback_problem)
+
+
+def _new_conversation(exchange: Exchange, on_new: Callable[[], None] | None) -> None:
+    if on_new is not None:
+        st.button("New conversation", icon=":material/add_comment:", type="tertiary",
+                  key=f"new-{exchange.id}", on_click=on_new)
 
 
 def feedback(exchange: Exchange, on_send: Callable[[str], None]) -> None:
@@ -193,9 +197,7 @@ def answer(exchange: Exchange, on_pick: Callable[[str], None], on_feedback: Call
     """
     if exchange.error:
         st.error(exchange.error, icon=":material/error:")
-        if on_new is not None:
-            st.button("New conversation", icon=":material/add_comment:", type="tertiary",
-                      key=f"new-{exchange.id}", on_click=on_new)
+        _new_conversation(exchange, on_new)
         return
     assert exchange.answer is not None
     result = exchange.answer

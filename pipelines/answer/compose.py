@@ -208,7 +208,7 @@ def select(ranked: list[Candidate], limit: int, question: str = "") -> list[Cand
     top = ranked[0].score
     close = {g for g, s in best_by_guideline.items() if s >= GUIDELINE_MARGIN * top}
     own = {c.passage.guideline_id for c in ranked} & close - demo
-    if own:  # the lead's own guidance answers: the demonstration summaries stand back
+    if own:  # the organisation's own guidance answers: the demonstration summaries stand back
         close -= demo
     chosen: list[Candidate] = []
     per_passage: dict[str, int] = {}

@@ -30,9 +30,11 @@ EMERGENCY = re.compile(r"\b(999|ambulance|blue[- ]light|emergency (?:department|
                        r"|a&e|resuscitat\w*)\b", re.I)
 WITHIN_HOURS = re.compile(r"\b(immediate\w*|same[- ]day|at once|within (?:[1-9]|1[0-2]|one|two"
                           r"|four|six|twelve) hours?)\b", re.I)
-# A presentation that is over: then the ambulance is not the first action, the follow-up is.
-RESOLVED = re.compile(r"\b(resolved|recovered|settled|subsided|passed off|back to normal|no longer"
-                      r"|(?:went|gone) away|yesterday|last (?:week|night|month)|\d+ (?:days|weeks) ago)\b", re.I)
+# A presentation the question says is over: then the ambulance is not the first action, the
+# follow-up is. Only words of resolution count, never a time of onset ("since yesterday" may be
+# ongoing), and a negated one ("not resolved", "hasn't settled") does not.
+RESOLVED = re.compile(r"(?<!not )(?<!n't )(?<!never )\b(resolved|recovered|settled|subsided|passed off"
+                      r"|back to normal|(?:went|gone) away)\b", re.I)
 # Words of a red flag's own name that do not name a condition ("Possible stroke or TIA").
 _NAME_FILLER = frozenset({"possibl", "suspect", "risk", "diseas", "syndrom", "acut", "or", "and"})
 # An urgent action is an instruction: "Call 999", "Give aspirin 300 mg", "Send ... immediately".
@@ -77,7 +79,8 @@ def urgent_action(flags: list[RedFlag], passages: list[Passage], patient: Patien
     # holding guidelines in the order the search found them: each later one stands back a little,
     # so the guideline on the complaint asked about ("back pain") leads one that names the flag
     # among its differentials (a leg-cramps guideline's cauda equina line)
-    order = list(dict.fromkeys(p.guideline_id for p in passages if p.guideline_id in holding))
+    order = {g: i for i, g in enumerate(dict.fromkeys(p.guideline_id for p in passages
+                                                      if p.guideline_id in holding))}
     best: Candidate | None = None
     for p in passages:
         if p.guideline_id not in holding or p.similarity < MIN_SIMILARITY:
@@ -94,7 +97,7 @@ def urgent_action(flags: list[RedFlag], passages: list[Passage], patient: Patien
             heading = {root(t) for t in terms(f"{p.title} {p.section}")}
             score = (0.6 * semantic + 0.4 * p.similarity + (0.12 * urgency(sentence) if current else 0.0)
                      + 0.05 * (p.kind == "recommendation") + 0.1 * bool(wanted & heading)
-                     - 0.1 * order.index(p.guideline_id)
+                     - 0.1 * order[p.guideline_id]
                      + 0.1 * (sentence.split(" ", 1)[0].lower() in ACTIONS))
             if best is None or score > best.score:
                 vector = p.sentence_vectors[i] if aligned and i < len(p.sentence_similarity) else None

@@ -233,3 +233,6 @@ def test_urgency_ranks_an_ambulance_over_hours_over_a_clinic_and_reads_resolved(
     assert urgency("Refer to the TIA clinic within 24 hours of symptom onset.") == 0
     assert RESOLVED.search("arm weakness yesterday, now fully resolved")
     assert not RESOLVED.search("arm weakness started 30 minutes ago")
+    for ongoing in ("crushing chest pain since yesterday, still there", "speech not resolved yet",
+                    "no longer able to lift the arm", "weakness hasn't settled"):
+        assert not RESOLVED.search(ongoing), ongoing
