@@ -1,8 +1,9 @@
 """The behaviours of Qdrant Edge (`qdrant-edge-py==0.9.0`, beta) that the embedded engine relies
-on, checked against the pinned release so an upgrade that changes one fails here first.
+on once it is wired in (issue 15), checked against the pinned release so an upgrade that changes
+one fails here first.
 
-Real shards in a temporary folder: dense HNSW plus sparse with the IDF modifier fused by RRF in
-one query, keyword payload filters, the boolean-match quirk of 0.9.0 (store flags as integers),
+Real shards in a temporary folder: a dense and a sparse (IDF modifier) vector fused by RRF in one
+query (40 points, so a full scan: HNSW itself is not exercised here), keyword payload filters, the boolean-match quirk of 0.9.0 (store flags as integers),
 the write-ahead log surviving a close and reload, and one process owning a shard folder.
 """
 
@@ -49,8 +50,8 @@ def _count(shard: EdgeShard, condition: FieldCondition) -> int:
 
 def test_hybrid_dense_and_idf_sparse_fused_by_rrf_in_one_query(tmp_path: Path) -> None:
     shard = _shard(tmp_path / "shard")
-    # Dense points at axis 1, sparse at term 2: RRF ranks points strong in either list first,
-    # and the shared term 9 alone (low IDF) brings nothing ahead of them.
+    # Dense points at axis 1, sparse at term 2: the fused top 10 holds points from both lists
+    # and nothing that only shares term 9, which every point carries.
     request = QueryRequest(limit=10, with_payload=True, query=Fusion.Rrf(60), prefetches=[
         Prefetch(limit=10, query=Query.Nearest(_axis(1), using="dense")),
         Prefetch(limit=10, query=Query.Nearest(SparseVector([2, 9], [1.0, 1.0]), using="sparse"))])
