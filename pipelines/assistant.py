@@ -88,7 +88,11 @@ class Assistant:
 
     # Start-up ------------------------------------------------------------------------------
     def startup(self, progress: Progress = no_progress) -> None:
-        """Recover from interruptions, seed an empty index and related-question store, purge."""
+        """Move an old local-mode index to Edge, recover from interruptions, seed an empty index
+        and related-question store, purge."""
+        from pipelines.index.migrate import migrate
+
+        migrate(self, progress)
         self.library.recover()
         self.library.seed_if_empty(progress)
         self.related_store.seed_starters()
@@ -334,6 +338,8 @@ class Assistant:
             "index_version": live or "",
             "mode": self.mode,
             "vector_store": self.settings.qdrant_url or str(self.settings.index_path),
+            "vector_engine": {"edge": "Qdrant Edge (embedded)", "local": "qdrant-client local mode",
+                              "server": "Qdrant server"}.get(self.index.engine, self.index.engine),
             "records": self.settings.db_url.split("://")[0],
             "embedding_mismatch": self.library.embedding_mismatch(),
         }

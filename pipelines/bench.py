@@ -144,19 +144,26 @@ def measure_dense_baseline(assistant: Any, settings: Settings) -> dict[str, Any]
     from pipelines.evaluate import first_match_rank, load_questions, rank_scores
     from pipelines.index import DENSE
 
+    from pipelines.bench_scale import base_points, build
+    from pipelines.index.client import ClientIndex, connect
+
     index, retriever = assistant.index, assistant.retriever
     collection = index.live_collection()
     titles = {pid: p.get("title", "") for pid, p in index.scroll_by_id(collection, ["title"]).items()}
-    store = index._read(QdrantVectorStore, client=index.client, collection_name=collection,
-                        embedding=retriever.embeddings, retrieval_mode=RetrievalMode.DENSE,
-                        vector_name=DENSE, content_payload_key="text", metadata_payload_key="metadata")
+    # LangChain's store needs qdrant-client: the same points, copied into a local-mode folder.
+    local = ClientIndex(connect(None, None, settings.data_dir / "bench-dense-only"), "guidelines", local=True)
+    base = base_points([(index, collection)])
+    build(local, collection, base, len(base), assistant.library.embedding_name, keep_ids=True)
+    store = QdrantVectorStore(client=local.client, collection_name=collection,
+                              embedding=retriever.embeddings, retrieval_mode=RetrievalMode.DENSE,
+                              vector_name=DENSE, content_payload_key="text", metadata_payload_key="metadata")
     k = settings.top_k
 
     def ours(q: str) -> list[str]:
         return [p.title for p in retriever.search(q)]
 
     def dense_only(q: str) -> list[str]:
-        docs = index._read(store.similarity_search, q, k=k)
+        docs = store.similarity_search(q, k=k)
         return [titles.get(str(d.metadata.get("_id")), "") for d in docs]
 
     items = [i for i in load_questions(settings.eval_questions) if not i["abstain"]]
@@ -176,6 +183,7 @@ def measure_dense_baseline(assistant: Any, settings: Settings) -> dict[str, Any]
     def scores(name: str) -> dict[str, Any]:
         return {**rank_scores(ranks[name]), "latency_ms": summary(latency[name])}
 
+    local.close()
     ours_s, base_s = scores("ours"), scores("dense_only")
     return {"questions": len(items), "k": k, "ours": ours_s, "dense_only": base_s,
             "p50_ratio": ratio(ours_s["latency_ms"]["p50"], base_s["latency_ms"]["p50"]),
@@ -233,7 +241,7 @@ def peak_memory_mb() -> dict[str, float]:
 
 def fill_related(assistant: Any, texts: list[str], batch: int = 256) -> float:
     """Store `texts` as past queries (real embedder, batched upserts); returns seconds."""
-    from qdrant_client import models
+    from pipelines.index import DENSE, Point
 
     store = assistant.related_store
     store._ensure()
@@ -242,11 +250,11 @@ def fill_related(assistant: Any, texts: list[str], batch: int = 256) -> float:
     for start in range(0, len(texts), batch):
         part = texts[start:start + batch]
         vectors = assistant.retriever.embeddings.embed_documents(part)
-        points = [models.PointStruct(id=str(uuid.uuid4()), vector=v, payload={
+        points = [Point(str(uuid.uuid4()), {DENSE: v}, {
             "text": t, "count": 1, "source": "asked", "created_ts": now, "last_ts": now})
             for t, v in zip(part, vectors, strict=True)]
-        with assistant.index._lock:
-            assistant.index.client.upsert(store.collection, points=points, wait=True)
+        assistant.index.write_points(store.collection, points, batch)
+    assistant.index.optimize(store.collection)
     return time.perf_counter() - started
 
 
@@ -459,9 +467,9 @@ def main(args: argparse.Namespace) -> int:
     import sys
 
     if getattr(args, "scale", None):
-        sizes = [int(x) for x in args.scale.split(",") if x.strip()]
-        return scale_main(sizes, 60 if not getattr(args, "quick", False) else 20,
-                          bool(getattr(args, "write_docs", False)))
+        from pipelines import bench_scale
+
+        return bench_scale.main(args)
     quick = bool(getattr(args, "quick", False))
     plan = Plan.of(quick, args)
     data_dir = Path(tempfile.mkdtemp(prefix="guidelight-bench-")) / "data"
@@ -480,136 +488,4 @@ def main(args: argparse.Namespace) -> int:
     if getattr(args, "write_docs", False):
         log(f"wrote {write_docs(results, quick)}")
     log(f"done in {results['wall_s']} s")
-    return 0
-
-
-# Scale: retrieval and answer latency as the index grows ---------------------------------------
-def fill_scaled(assistant: Any, name: str, size: int, seed: int = 11) -> float:
-    """A collection of `size` chunks: the library's real chunks repeated with small vector jitter.
-
-    The copies keep their guideline ids (so the active-guideline filter passes them) and get new
-    point ids; dense vectors are nudged and re-normalised so no two points are identical.
-    """
-    import numpy as np
-    from qdrant_client import models
-
-    from pipelines.index import DENSE, SENTENCES, SPARSE
-
-    index = assistant.index
-    live = index.live_collection()
-    base, offset = [], None
-    while True:
-        points, offset = index._read(index.client.scroll, live, limit=512, offset=offset,
-                                     with_payload=True, with_vectors=True)
-        base.extend(points)
-        if offset is None:
-            break
-    rng = np.random.default_rng(seed)
-    index.create_collection(name, len(base[0].vector[DENSE]), assistant.library.embedding_name)
-    started = time.perf_counter()
-    for start in range(0, size, 512):
-        batch = []
-        for i in range(start, min(size, start + 512)):
-            src = base[i % len(base)]
-            dense = np.asarray(src.vector[DENSE]) + rng.normal(0, 0.01, len(src.vector[DENSE]))
-            sparse = src.vector[SPARSE]
-            vectors = {DENSE: (dense / np.linalg.norm(dense)).tolist(),
-                       SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values)}
-            if src.vector.get(SENTENCES):  # the answer reads them back: copy them too
-                vectors[SENTENCES] = src.vector[SENTENCES]
-            batch.append(models.PointStruct(id=str(uuid.uuid4()), payload=src.payload, vector=vectors))
-        with index._lock:
-            index.client.upsert(name, points=batch, wait=True)
-    return time.perf_counter() - started
-
-
-def measure_scale(assistant: Any, questions: list[str], sizes: list[int],
-                  log: Callable[[str], None]) -> list[dict[str, Any]]:
-    from pipelines import local_sparse
-
-    rows = []
-    for size in sizes:
-        name = f"bench_scale_{size}"
-        log(f"building a {size}-chunk collection")
-        fill_s = fill_scaled(assistant, name, size)
-        try:
-            # Untimed warm-up: the collection's vocabulary (built once per collection and cached
-            # for the life of the process) and one search, so the figures are steady-state latency.
-            assistant.retriever.vocabulary(name)
-            assistant.retriever.search("warm-up question", collection=name)
-            retrieval, answers = [], []
-            for q in questions:
-                t0 = time.perf_counter()
-                assistant.retriever.search(q, collection=name)
-                retrieval.append((time.perf_counter() - t0) * 1000)
-                answers.append(assistant.ask(q, collection=name, log=False).timings_ms["total"])
-            # Baseline in the same run: qdrant-client's own sparse scoring (a Python loop over
-            # every stored vector) in place of the postings of pipelines.local_sparse.
-            baseline = []
-            local_sparse.uninstall()
-            try:
-                for q in questions[:20]:
-                    t0 = time.perf_counter()
-                    assistant.retriever.search(q, collection=name)
-                    baseline.append((time.perf_counter() - t0) * 1000)
-            finally:
-                local_sparse.install()
-            rows.append({"chunks": size, "fill_s": round(fill_s, 1), "retrieval_ms": summary(retrieval),
-                         "answer_ms": summary(answers), "retrieval_library_sparse_ms": summary(baseline)})
-        finally:
-            assistant.index.drop(name)
-    return rows
-
-
-def scale_main(sizes: list[int], n_questions: int, write: bool) -> int:
-    """`python -m pipelines bench --scale 1000,10000,50000`: latency growth with index size."""
-    import sys
-
-    from pipelines.index import close_client
-
-    data_dir = Path(tempfile.mkdtemp(prefix="guidelight-scale-")) / "data"
-    settings = Settings(_env_file=None, data_dir=data_dir, openai_api_key=None)
-
-    def log(message: str) -> None:
-        sys.stderr.write(f"[bench] {message}\n")
-        sys.stderr.flush()
-
-    try:
-        log("seeding the demonstration library")
-        assistant, _ = measure_seed(settings)
-        try:
-            questions = load_gold(settings, n_questions)
-            ask_all(assistant, questions[:5])  # warm-up
-            rows = measure_scale(assistant, questions, sizes, log)
-        finally:
-            assistant.library.parser.close()
-            close_client(settings)
-    finally:
-        shutil.rmtree(data_dir.parent, ignore_errors=True)
-    base = rows[0]
-    lines = ["| chunks | retrieval p50 | retrieval p95 | answer p50 | answer p95 | answer p95 vs smallest "
-             "| baseline retrieval p95 (library's sparse loop) | baseline / ours |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for r in rows:
-        b = r["retrieval_library_sparse_ms"]
-        lines.append(f"| {r['chunks']:,} | {r['retrieval_ms']['p50']} ms | {r['retrieval_ms']['p95']} ms | "
-                     f"{r['answer_ms']['p50']} ms | {r['answer_ms']['p95']} ms | "
-                     f"×{ratio(r['answer_ms']['p95'], base['answer_ms']['p95'])} | {b['p95']} ms | "
-                     f"×{ratio(b['p95'], r['retrieval_ms']['p95'])} |")
-    text = "\n".join(lines)
-    print(text)
-    if write:
-        m = machine()
-        path = DOCS_PATH.parent / "benchmark-scale.md"
-        path.write_text(
-            "# Benchmark: growth with index size\n\n"
-            f"Produced by `python -m pipelines bench --scale {','.join(map(str, sizes))} --write-docs`: "
-            f"the library's real chunks repeated with small vector jitter, {n_questions} gold questions "
-            "per size (after an untimed warm-up that builds the collection's term vocabulary), offline mode, "
-            "Qdrant local mode (dense brute force; sparse scored from postings by pipelines/local_sparse.py); "
-            "retrieval includes embedding the question. The baseline, in the same run over the same "
-            "collection, is qdrant-client's own local sparse scoring (20 questions per size). "
-            f"Machine: {m['cores']} cores, load average at start {m['load_avg_1m_at_start']:.1f}, {m['date']}.\n\n"
-            + text + "\n\n```json\n" + json.dumps(rows, indent=2) + "\n```\n", "utf-8")
-        log(f"wrote {path}")
     return 0

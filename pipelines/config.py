@@ -62,9 +62,12 @@ class Settings(BaseSettings):
     library_dir: Path = REPO_ROOT / "data" / "guidelines"
     eval_questions: Path = REPO_ROOT / "data" / "eval" / "questions.jsonl"
 
-    # Vector store: local mode by default, a server or cluster with QDRANT_URL
+    # Vector store: Qdrant Edge in process by default, a server or cluster with QDRANT_URL
     qdrant_url: str | None = _alias("QDRANT_URL")
     qdrant_api_key: str | None = _alias("QDRANT_API_KEY")
+    # Without QDRANT_URL: "edge" (Qdrant Edge in process, the default) or "local" (qdrant-client's
+    # local mode, kept as the stand-in for the server API in tests)
+    vector_engine: str = "edge"
     alias: str = "guidelines"
     queries_collection: str = "past_queries"
 

@@ -32,8 +32,9 @@ from pipelines.validate import IngestError
 
 Progress = Callable[[float, str], None]
 logger = logging.getLogger(__name__)
-# What a full disk or an unavailable database raises from the records and from Qdrant local mode.
-STORAGE_ERRORS = (SQLAlchemyError, sqlite3.Error)
+# What a full disk or an unavailable database raises from the records and the index (Edge's
+# free-space check raises OSError ENOSPC before writing; local mode raised sqlite3 errors).
+STORAGE_ERRORS = (SQLAlchemyError, sqlite3.Error, OSError)
 
 
 def no_progress(fraction: float, message: str) -> None:  # noqa: ARG001
@@ -275,6 +276,10 @@ class Library:
         for i, path in enumerate(files):
             progress(i / max(len(files), 1), f"Indexing {path.name} ({i + 1}/{len(files)})")
             reports.append(self.ingest_file(path, actor=actor))
+        live = self.index.live_collection()
+        if live and files:
+            progress(0.99, "Building the search graph")
+            self.index.optimize(live)
         progress(1.0, f"Indexed {len(files)} files")
         return reports
 
@@ -432,6 +437,8 @@ class Library:
                 continue
             self.index.upsert(name, chunks, self.embed(chunks))
             total += len(chunks)
+        progress(0.9, "Building the search graph")
+        self.index.optimize(name)
         return total, failed
 
     def _swap(self, name: str, actor: str) -> None:

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from qdrant_client import models
-
-from pipelines.index import Index
+from pipelines.index import DENSE, Hit, Index, Point, Where
 from pipelines.text import normalise
 
 OFFERED_LEVELS = ("high", "moderate")
@@ -163,10 +161,8 @@ class RelatedQuestions:
     def _ensure(self) -> None:
         if self._ready:
             return
-        with self.index._lock:
-            if self.collection not in self.index.collections():
-                self.index.client.create_collection(self.collection, vectors_config=models.VectorParams(
-                    size=self.dimension, distance=models.Distance.COSINE))
+        if self.collection not in self.index.collections():
+            self.index.create_plain(self.collection, self.dimension)
         self._ready = True
 
     def seed_starters(self, questions: list[str] | None = None) -> int:
@@ -189,10 +185,8 @@ class RelatedQuestions:
         if nearest:
             point = nearest[0]
             payload = point.payload or {}
-            with self.index._lock:
-                self.index.client.set_payload(self.collection, payload={
-                    "count": int(payload.get("count", 1)) + 1, "last_ts": time.time()},
-                    points=[point.id], wait=True)
+            self.index.set_payload(self.collection, point.id, {
+                "count": int(payload.get("count", 1)) + 1, "last_ts": time.time()})
             return
         self._insert(question, vector, source="asked")
 
@@ -208,7 +202,7 @@ class RelatedQuestions:
                              with_vectors=bool(earlier_vectors))
         candidates = [Candidate((p.payload or {}).get("text", ""), int((p.payload or {}).get("count", 1)),
                                 float(p.score), (p.payload or {}).get("source", "asked"),
-                                p.vector if isinstance(p.vector, list) else ())
+                                p.vector.get(DENSE) or ())
                       for p in points]
         return select_related(candidates, [question, *earlier], limit, min_similarity,
                               self.merge_threshold, earlier_vectors)
@@ -217,22 +211,14 @@ class RelatedQuestions:
         """Delete questions not asked within the retention period (curated ones stay)."""
         self._ensure()
         cutoff = time.time() - retention_days * 86400
-        selector = models.FilterSelector(filter=models.Filter(
-            must=[models.FieldCondition(key="last_ts", range=models.Range(lt=cutoff))],
-            must_not=[models.FieldCondition(key="source", match=models.MatchValue(value="curated"))]))
-        with self.index._lock:
-            self.index.client.delete(self.collection, points_selector=selector, wait=True)
+        self.index.delete_where(self.collection, Where(below=(("last_ts", cutoff),),
+                                                       not_equals=(("source", "curated"),)))
 
     def _insert(self, text: str, vector: list[float], source: str, ts: float | None = None) -> None:
         now = ts or time.time()
-        point = models.PointStruct(id=str(uuid.uuid4()), vector=vector, payload={
-            "text": text, "count": 1, "source": source, "created_ts": now, "last_ts": now})
-        with self.index._lock:
-            self.index.client.upsert(self.collection, points=[point], wait=True)
+        self.index.write_points(self.collection, [Point(str(uuid.uuid4()), {DENSE: vector}, {
+            "text": text, "count": 1, "source": source, "created_ts": now, "last_ts": now})])
 
     def _query(self, vector: list[float], limit: int, threshold: float | None,
-               query_filter: models.Filter | None = None,
-               with_vectors: bool = False) -> list[models.ScoredPoint]:
-        return self.index._read(self.index.client.query_points, self.collection, query=vector,
-                                limit=limit, score_threshold=threshold, query_filter=query_filter,
-                                with_payload=True, with_vectors=with_vectors).points
+               where: Where | None = None, with_vectors: bool = False) -> list[Hit]:
+        return self.index.nearest(self.collection, vector, limit, threshold, where, with_vectors)

@@ -20,10 +20,8 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
-from qdrant_client import models
-
 from pipelines.embeddings import BM25SparseEmbeddings
-from pipelines.index import DENSE, SENTENCES, Index
+from pipelines.index import DENSE, SENTENCES, Hit, Index, Where
 from pipelines.models import Passage, is_demo
 from pipelines.text import terms
 
@@ -88,23 +86,19 @@ class SearchFilters:
                  f"specialty {self.specialty}" if self.specialty else ""]
         return " and ".join(p for p in parts if p)
 
-    def to_qdrant(self, publishers: set[str]) -> models.Filter | None:
-        """The same restriction as a Qdrant payload filter, given the publisher lines in use."""
+    def to_where(self, publishers: set[str]) -> Where | None:
+        """The same restriction as an index payload filter, given the publisher lines in use."""
         if not self:
             return None
-        must: list[models.Condition] = []
-        if self.publisher:
-            lines = sorted(p for p in publishers if self.publisher in publisher_bodies(p))
-            must.append(models.FieldCondition(key="publisher", match=models.MatchAny(any=lines or [""])))
-        if self.specialty:
-            must.append(models.FieldCondition(key="specialty", match=models.MatchValue(value=self.specialty)))
-        return models.Filter(must=must)
+        lines = tuple(sorted(p for p in publishers if self.publisher in publisher_bodies(p)))
+        return Where(any_of=(("publisher", lines),) if self.publisher else (),
+                     equals=(("specialty", self.specialty),) if self.specialty else ())
 
 
 DEMO_RANK_PENALTY = 4  # places a demonstration passage drops beside the organisation's own guidance
 
 
-def own_guidance_first(points: list[models.ScoredPoint], publishers: set[str]) -> list[models.ScoredPoint]:
+def own_guidance_first(points: list[Hit], publishers: set[str]) -> list[Hit]:
     """The fused ranking with the organisation's own guidance ahead of the bundled
     demonstration summaries: once a library holds both, a demonstration passage counts as
     found `DEMO_RANK_PENALTY` places lower, so a real guideline on the same question leads
@@ -114,7 +108,7 @@ def own_guidance_first(points: list[models.ScoredPoint], publishers: set[str]) -
     if all(demo) or not any(demo):
         return points
 
-    def place(item: tuple[int, models.ScoredPoint]) -> tuple[int, bool]:
+    def place(item: tuple[int, Hit]) -> tuple[int, bool]:
         position, point = item
         late = is_demo((point.payload or {}).get("publisher"))
         return position + DEMO_RANK_PENALTY * late, late  # a tie goes to the own guidance
@@ -222,12 +216,12 @@ class GuidelineRetriever(BaseRetriever):
         # rather than keeping what survives of the unfiltered top results.
         points = self.index.hybrid_search(name, dense, self.sparse.embed_query(repaired),
                                           self.prefetch_k, self.prefetch_k, self.mode,
-                                          query_filter=wanted.to_qdrant(vocab.publishers))
+                                          query_filter=wanted.to_where(vocab.publishers))
         points = own_guidance_first(points, vocab.publishers)
         query_vec = np.asarray(dense, dtype=np.float32)
 
-        def passage(point: models.ScoredPoint) -> Passage:
-            vectors = point.vector if isinstance(point.vector, dict) else {}
+        def passage(point: Hit) -> Passage:
+            vectors = point.vector
             vector = np.asarray(vectors.get(DENSE, []), dtype=np.float32)
             similarity = float(query_vec @ vector / (np.linalg.norm(vector) or 1.0)) if vector.size else 0.0
             found = Passage.from_payload(point.id, point.payload or {}, similarity)
@@ -240,7 +234,7 @@ class GuidelineRetriever(BaseRetriever):
             return found
 
         chosen: list[Passage] = []
-        held_back: list[models.ScoredPoint] = []
+        held_back: list[Hit] = []
         per_doc: Counter[str] = Counter()
         for point in points:
             payload = point.payload or {}

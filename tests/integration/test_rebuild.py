@@ -73,8 +73,8 @@ def report_latency(idle: list, during: list, rebuild_s: float) -> None:
 def comes_wholly_from(assistant: Assistant, answer) -> bool:
     """Every source passage (id and text) is a point of the collection the answer names."""
     ids = [p.id for p in answer.sources]
-    points = assistant.index.client.retrieve(answer.index_version, ids=ids, with_payload=["text"])
-    found = {str(p.id): (p.payload or {}).get("text") for p in points}
+    points = assistant.index.retrieve(answer.index_version, ids, ["text"])
+    found = {p.id: p.payload.get("text") for p in points}
     return all(found.get(p.id) == p.text for p in answer.sources)
 
 

@@ -14,8 +14,7 @@ SEED = "How can I differentiate nocturnal leg cramps from other causes of leg pa
 
 def stored(assistant: Assistant) -> dict[str, int]:
     """Question text → count, for every point in the related-questions collection."""
-    client = assistant.index.client
-    points, _ = client.scroll(assistant.settings.queries_collection, limit=10_000, with_payload=True)
+    points = assistant.index.iter_points(assistant.settings.queries_collection)
     return {p.payload["text"]: int(p.payload.get("count", 1)) for p in points}
 
 

@@ -141,13 +141,15 @@ def test_kill_many_times_then_restart_is_consistent(crash_settings, parser_pool,
 # Disk full -----------------------------------------------------------------------------------
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 24 MB tmpfs mounted for this test (needs root, as in CI's container)."""
+    """A 512 MB tmpfs mounted for this test (needs root, as in CI's container): Edge preallocates
+    two 32 MB log segments per shard, which tmpfs backs with memory; the test fills the rest
+    with ballast anyway."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)],
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", str(mount)],
                             capture_output=True, text=True)
     if result.returncode != 0:
-        pytest.fail("the disk-full test mounts a 24 MB tmpfs and needs root with CAP_SYS_ADMIN: "
+        pytest.fail("the disk-full test mounts a 512 MB tmpfs and needs root with CAP_SYS_ADMIN: "
                     + result.stderr.strip(), pytrace=False)
     try:
         yield mount
@@ -177,7 +179,9 @@ def test_disk_full_during_ingest_fails_cleanly_and_keeps_serving(small_settings:
                                                                  leave_kb: int) -> None:
     close_client(small_settings)
     data_dir = small_disk / "data"
-    shutil.copytree(small_settings.data_dir, data_dir)
+    # Edge's write-ahead log and segments are sparse files (32 MB apparent, kilobytes used): copy
+    # them as such, as a restore from backup with `cp --sparse` would.
+    subprocess.run(["cp", "-a", "--sparse=always", str(small_settings.data_dir), str(data_dir)], check=True)
     settings = Settings(_env_file=None, data_dir=data_dir, library_dir=small_settings.library_dir)
     assistant = restart(settings, parser_pool)
     before = check_consistent(assistant)

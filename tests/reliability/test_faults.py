@@ -109,8 +109,7 @@ def relabel_live(assistant: Assistant, model: str) -> str:
     """Mark the live collection as built with another embedding model (what an index built
     under `GUIDELIGHT_EMBEDDING_MODEL=openai:...` carries)."""
     live = assistant.index.live_collection()
-    with assistant.index._lock:
-        assistant.index.client.update_collection(live, metadata={"embedding_model": model})
+    assistant.index.set_collection_info(live, embedding_model=model)
     return live
 
 

@@ -98,14 +98,8 @@ def records_text(db_url: str) -> str:
 
 def payloads_text(assistant: Assistant, collection: str) -> tuple[str, int]:
     """Every payload of a Qdrant collection as JSON lines, and the point count."""
-    points, offset, lines = 0, None, []
-    while True:
-        batch, offset = assistant.index._read(assistant.index.client.scroll, collection, limit=512,
-                                              offset=offset, with_payload=True, with_vectors=False)
-        points += len(batch)
-        lines += [json.dumps(p.payload, ensure_ascii=False) for p in batch]
-        if offset is None:
-            return "\n".join(lines), points
+    lines = [json.dumps(p.payload, ensure_ascii=False) for p in assistant.index.iter_points(collection)]
+    return "\n".join(lines), len(lines)
 
 
 def stored_question_texts(db_url: str) -> list[str]:

@@ -263,18 +263,17 @@ def test_a_question_about_a_condition_held_only_in_passing_abstains_naming_it() 
 
 
 def test_own_guidance_goes_ahead_of_demonstration_passages_only_when_both_are_held() -> None:
-    from qdrant_client import models
-
+    from pipelines.index import Hit
     from pipelines.retrieval import DEMO_RANK_PENALTY, own_guidance_first
 
     demo, own = "Demonstration summary (based on NICE NG153)", "NHS Example Trust"
 
-    def point(i: int, publisher: str) -> models.ScoredPoint:
-        return models.ScoredPoint(id=i, version=0, score=1.0 / (i + 1), payload={"publisher": publisher})
+    def point(i: int, publisher: str) -> Hit:
+        return Hit(str(i), 1.0 / (i + 1), {"publisher": publisher})
 
     assert DEMO_RANK_PENALTY == 4
     ranked = [point(0, demo)] + [point(i, own) for i in range(1, 6)]
     order = [p.id for p in own_guidance_first(ranked, {demo, own})]
-    assert order == [1, 2, 3, 4, 0, 5]  # four places lower (a tie goes to own guidance), not last
+    assert order == ["1", "2", "3", "4", "0", "5"]  # four places lower (a tie goes to own guidance), not last
     assert [p.id for p in own_guidance_first(ranked, {demo})] == [p.id for p in ranked]
     assert [p.id for p in own_guidance_first(ranked, {own})] == [p.id for p in ranked]

@@ -1,0 +1,334 @@
+"""Qdrant Edge, in process: one shard folder per collection, a live pointer file instead of an alias.
+
+Layout under `data/index/edge/`: `<collection>/` (an Edge shard: `wal/`, `segments/`,
+`edge_config.json`, and our `guidelight.json` written last, so a folder without it is an
+unfinished create), `LIVE` (the live collection's name; replaced by an fsynced rename, so a
+reader sees the old or the new name, never half of one) and `.lock` (held with `flock` for the
+process's lifetime: one process owns the shards, as Edge itself allows one opener per folder).
+
+Flags are never matched as booleans (in 0.9.0 `MatchValue(True)` finds nothing): every filtered
+field is a keyword or a number with a payload index (`KEYWORD_FIELDS`, `FLOAT_FIELDS`).
+HNSW is built by `optimize()` (Edge does not optimise in the background), which the library
+calls after bulk writes; until then new points are searched exhaustively.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from pipelines.index.base import (DENSE, FLOAT_FIELDS, KEYWORD_FIELDS, SENTENCES, SPARSE, Hit,
+                                  IndexBase, IndexLockedError, Point, Where)
+
+# Edge maps its segments and write-ahead log (32 MB segments) into memory: a write into a mapped
+# page the full disk cannot back kills the process with SIGBUS instead of raising. So every write
+# first checks for this much free space beyond its own size, and fails with ENOSPC, unwritten.
+RESERVE_BYTES = 96 * 2**20
+META = "guidelight.json"
+RRF_K = 2  # the Qdrant server's and qdrant-client's default constant: one ranking on every engine
+POINTER = "LIVE"
+
+
+def _sparse(vector: Any) -> qe.SparseVector:
+    return qe.SparseVector(list(vector.indices), [float(v) for v in vector.values])
+
+
+def _filter(where: Where | None) -> qe.Filter | None:
+    if not where:
+        return None
+    must: list[Any] = [qe.FieldCondition(k, match=qe.MatchValue(v)) for k, v in where.equals]
+    must += [qe.FieldCondition(k, match=qe.MatchAny(list(vs) or [""])) for k, vs in where.any_of]
+    must += [qe.FieldCondition(k, range=qe.RangeFloat(lt=float(v))) for k, v in where.below]
+    must_not = [qe.FieldCondition(k, match=qe.MatchValue(v)) for k, v in where.not_equals]
+    return qe.Filter(must=must or None, must_not=must_not or None)
+
+
+def _hit(point: Any) -> Hit:
+    vector = dict(point.vector or {})
+    return Hit(str(point.id), float(getattr(point, "score", 0.0) or 0.0), dict(point.payload or {}),
+               vector)
+
+
+def _size(point: Point) -> int:
+    """Roughly what a point takes on disk: 4 bytes a float, sparse pairs, the payload's JSON."""
+    floats = 0
+    for name, vector in point.vectors.items():
+        if name == SPARSE:
+            floats += 2 * len(vector.indices)
+        elif vector and isinstance(vector[0], list):
+            floats += sum(len(v) for v in vector)
+        else:
+            floats += len(vector)
+    return 4 * floats + len(json.dumps(point.payload, default=str))
+
+
+def disk_bytes(path: Path) -> int:
+    """Bytes a folder really uses (its sparse files count only what they hold)."""
+    return sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class EdgeIndex(IndexBase):
+    """The guideline collections and the past-queries store as Edge shards in one folder."""
+
+    engine = "edge"
+
+    def __init__(self, root: Path, alias: str) -> None:
+        self.root = root
+        self.alias = alias
+        self._lock = threading.RLock()
+        self._shards: dict[str, qe.EdgeShard] = {}
+        self._meta: dict[str, dict[str, Any]] = {}
+        root.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(root / ".lock", "a+")  # noqa: SIM115 (held until close)
+        try:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            self._lock_file.close()
+            raise IndexLockedError(
+                f"The local index at {root} is already open in another process (a running "
+                "Streamlit app or CLI). Stop that process, or configure QDRANT_URL to share one "
+                "Qdrant server between processes.") from exc
+        self.recovered = self._recover()
+        self._live = self._read_pointer()
+
+    # Folder bookkeeping -------------------------------------------------------------------
+    def _recover(self) -> list[str]:
+        """Remove what a process that died mid-write left: a half-written pointer, and shard
+        folders whose create never finished (no META file)."""
+        done = []
+        (self.root / f"{POINTER}.tmp").unlink(missing_ok=True)
+        for folder in self.root.iterdir():
+            if folder.is_dir() and not (folder / META).exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                done.append(f"removed unfinished shard {folder.name}")
+        return done
+
+    def _read_pointer(self) -> str | None:
+        try:
+            name = json.loads((self.root / POINTER).read_text())["collection"]
+        except (OSError, ValueError, KeyError):
+            return None
+        return name if (self.root / name / META).exists() else None
+
+    def _write_pointer(self, name: str | None) -> None:
+        tmp, final = self.root / f"{POINTER}.tmp", self.root / POINTER
+        if name is None:
+            final.unlink(missing_ok=True)
+        else:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump({"collection": name}, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        _fsync_dir(self.root)
+
+    def _room(self, nbytes: int = 0) -> None:
+        free = shutil.disk_usage(self.root).free
+        need = RESERVE_BYTES + 3 * nbytes  # the log, the segment and its indexes
+        if free < need:
+            raise OSError(errno.ENOSPC, f"Not enough free disk space for the index at {self.root}: "
+                          f"{free // 2**20} MB free, {need // 2**20} MB needed. Nothing was written; "
+                          "free some space and try again.")
+
+    def _shard(self, name: str) -> qe.EdgeShard:
+        with self._lock:
+            if name not in self._shards:
+                if not (self.root / name / META).exists():
+                    raise KeyError(f"No collection {name!r} in {self.root}")
+                try:
+                    self._shards[name] = qe.EdgeShard.load(str(self.root / name))
+                except Exception as exc:
+                    if "WouldBlock" in str(exc):
+                        raise IndexLockedError(f"The shard {name} is open in another process.") from exc
+                    raise
+            return self._shards[name]
+
+    def _write_meta(self, name: str, meta: dict[str, Any]) -> None:
+        path = self.root / name / META
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(meta, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+        self._meta[name] = meta
+
+    def _create(self, name: str, config: qe.EdgeConfig, meta: dict[str, Any]) -> None:
+        folder = self.root / name
+        with self._lock:
+            self._room()
+            folder.mkdir(parents=True, exist_ok=False)
+            shard = qe.EdgeShard.create(str(folder), config)
+            for field in KEYWORD_FIELDS:
+                shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+            for field in FLOAT_FIELDS:
+                shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Float))
+            shard.flush()
+            self._shards[name] = shard
+            self._write_meta(name, meta)  # last: the folder is now a finished create
+
+    # Collections ----------------------------------------------------------------------------
+    def live_collection(self) -> str | None:
+        return self._live
+
+    def collections(self) -> list[str]:
+        return sorted(f.name for f in self.root.iterdir() if f.is_dir() and (f / META).exists())
+
+    def create_collection(self, name: str, dimension: int, embedding_model: str) -> None:
+        config = qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine),
+                     # Read back with each hit, never searched: no HNSW graph is built for it.
+                     SENTENCES: qe.EdgeVectorParams(
+                         size=dimension, distance=qe.Distance.Cosine,
+                         multivector_config=qe.MultiVectorConfig(qe.MultiVectorComparator.MaxSim),
+                         hnsw_config=qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000))},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)})
+        self._create(name, config, {"embedding_model": embedding_model, "dimension": dimension,
+                                    "sentences": True})
+
+    def create_plain(self, name: str, dimension: int) -> None:
+        config = qe.EdgeConfig(vectors={DENSE: qe.EdgeVectorParams(size=dimension,
+                                                                   distance=qe.Distance.Cosine)})
+        self._create(name, config, {"dimension": dimension, "plain": True})
+
+    def collection_info(self, name: str) -> dict[str, Any]:
+        if name not in self._meta:
+            self._meta[name] = json.loads((self.root / name / META).read_text(encoding="utf-8"))
+        return dict(self._meta[name])
+
+    def set_collection_info(self, name: str, **values: Any) -> None:
+        with self._lock:
+            self._write_meta(name, {**self.collection_info(name), **values})
+
+    def has_sentences(self, name: str) -> bool:
+        return bool(self.collection_info(name).get("sentences"))
+
+    def swap_alias(self, collection: str) -> str | None:
+        """Make `collection` live by replacing the pointer file; returns the previous one."""
+        with self._lock:
+            self._shard(collection).flush()
+            previous = self._live
+            self._write_pointer(collection)
+            self._live = collection
+            return previous
+
+    def drop(self, collection: str) -> None:
+        with self._lock:
+            shard = self._shards.pop(collection, None)
+            if shard is not None:
+                shard.close()
+            if collection == self._live:
+                self._write_pointer(None)
+                self._live = None
+            shutil.rmtree(self.root / collection, ignore_errors=True)
+            self._meta.pop(collection, None)
+
+    def optimize(self, collection: str) -> None:
+        """Build the HNSW graph and merge segments after bulk writes; then flush."""
+        with self._lock:
+            self._room(disk_bytes(self.root / collection) // 3)  # segments are rewritten
+            shard = self._shard(collection)
+            shard.optimize()
+            shard.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            for shard in self._shards.values():
+                with contextlib.suppress(Exception):
+                    shard.flush()
+                shard.close()
+            self._shards.clear()
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+            self._lock_file.close()
+
+    # Points ---------------------------------------------------------------------------------
+    def write_points(self, collection: str, points: list[Point], batch: int = 128) -> None:
+        for start in range(0, len(points), batch):
+            part = points[start:start + batch]
+            edge_points = [qe.Point(p.id, {k: _sparse(v) if k == SPARSE else v
+                                           for k, v in p.vectors.items()}, p.payload) for p in part]
+            with self._lock:
+                self._room(sum(_size(p) for p in part))
+                self._shard(collection).update(qe.UpdateOperation.upsert_points(edge_points))
+
+    def set_payload(self, collection: str, point: str, payload: dict[str, Any]) -> None:
+        with self._lock:
+            self._room()
+            self._shard(collection).update(qe.UpdateOperation.set_payload([point], payload))
+
+    def delete_where(self, collection: str, where: Where) -> None:
+        with self._lock:
+            self._room()
+            self._shard(collection).update(qe.UpdateOperation.delete_points_by_filter(_filter(where)))
+
+    def count(self, collection: str | None = None) -> int:
+        name = collection or self._live
+        try:
+            with self._lock:
+                return int(self._shard(name).count(qe.CountRequest())) if name else 0
+        except KeyError:
+            return 0
+
+    def iter_points(self, collection: str, fields: list[str] | bool = True,
+                    vectors: bool = False, page: int = 1024) -> Iterator[Hit]:
+        offset = None
+        while True:
+            with self._lock:
+                records, offset = self._shard(collection).scroll(qe.ScrollRequest(
+                    offset=offset, limit=page, with_payload=fields, with_vector=vectors))
+            yield from map(_hit, records)
+            if offset is None:
+                return
+
+    def retrieve(self, collection: str, ids: list[str], fields: list[str] | bool = True,
+                 vectors: list[str] | bool = False) -> list[Hit]:
+        with self._lock:
+            return [_hit(r) for r in self._shard(collection).retrieve(ids, fields, vectors)]
+
+    # Queries --------------------------------------------------------------------------------
+    def _query(self, collection: str, dense: list[float], sparse: Any, prefetch_k: int, limit: int,
+               mode: str, where: Where | None, payload: bool, vectors: list[str]) -> list[Hit]:
+        edge_filter = _filter(where)
+        if mode in ("dense", "sparse"):
+            query = qe.Query.Nearest(dense, using=DENSE) if mode == "dense" else \
+                qe.Query.Nearest(_sparse(sparse), using=SPARSE)
+            request = qe.QueryRequest(limit=limit, query=query, filter=edge_filter,
+                                      with_payload=payload, with_vector=vectors)
+        else:
+            request = qe.QueryRequest(
+                limit=limit, query=qe.Fusion.Rrf(RRF_K), with_payload=payload, with_vector=vectors,
+                prefetches=[qe.Prefetch(limit=prefetch_k, filter=edge_filter,
+                                        query=qe.Query.Nearest(dense, using=DENSE)),
+                            qe.Prefetch(limit=prefetch_k, filter=edge_filter,
+                                        query=qe.Query.Nearest(_sparse(sparse), using=SPARSE))])
+        with self._lock:
+            return [_hit(p) for p in self._shard(collection).query(request)]
+
+    def nearest(self, collection: str, vector: list[float], limit: int,
+                threshold: float | None = None, where: Where | None = None,
+                with_vectors: bool = False) -> list[Hit]:
+        request = qe.QueryRequest(limit=limit, query=qe.Query.Nearest(vector, using=DENSE),
+                                  filter=_filter(where), score_threshold=threshold,
+                                  with_payload=True, with_vector=[DENSE] if with_vectors else False)
+        with self._lock:
+            return [_hit(p) for p in self._shard(collection).query(request)]
