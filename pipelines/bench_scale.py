@@ -4,8 +4,10 @@ Latency as the library grows to national size, on this machine, in one run:
 - **edge** (the embedded default): a shard of N chunks grown from the live library's real chunks
   (the bundled demonstration library, plus the live index of `--grow-from`, e.g. a data folder
   holding the 45 real documents) repeated with small vector jitter; `optimize()` builds HNSW;
-  retrieval (`retriever.search`, question embedding included) and offline answer (`ask`)
-  p50/p95, build seconds, resident memory, shard size on disk.
+  retrieval (`retriever.search`: spelling repair, embedding the question, the index query,
+  the per-guideline cap and the chosen passages' sentence vectors), the index query alone
+  (`index_search`, vectors computed beforehand), and offline answer (`ask`) p50/p95, build
+  seconds (writes and HNSW), resident memory, shard size on disk.
 - **local** (qdrant-client's local mode, the engine before Edge) over the same points up to
   `--local-max` (50,000): the same retrieval and answer, for the ratio in the same run.
 - **dense-only** (LangChain's `QdrantVectorStore`, dense similarity search) over the local-mode
@@ -50,7 +52,10 @@ def rss_mb() -> float:
 
 
 def disk_mb(path: Path) -> float:
-    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1)
+    """Space really used (Edge's log segments are sparse files: 32 MB apparent, little used)."""
+    from pipelines.index.edge_io import disk_bytes
+
+    return round(disk_bytes(path) / 2**20, 1)
 
 
 def base_points(grow_from: list[tuple[Any, str]]) -> list[Hit]:
@@ -102,18 +107,25 @@ def serving(assistant: Any, index: Any) -> Iterator[None]:
 
 
 def latency(assistant: Any, questions: list[str], name: str, answers: bool = True) -> dict[str, Any]:
-    assistant.retriever.vocabulary(name)  # untimed warm-up: the term vocabulary, one search
-    assistant.retriever.search("warm-up question", collection=name)
-    retrieve, answer = [], []
+    assistant.retriever.vocabulary(name)  # untimed warm-up: the term vocabulary, one search,
+    assistant.retriever.search("warm-up question", collection=name)  # one answer (its models)
+    assistant.ask(questions[-1], collection=name, log=False)
+    retriever, index = assistant.retriever, assistant.index
+    retrieve, answer, search = [], [], []
     for q in questions:
         t0 = time.perf_counter()
-        assistant.retriever.search(q, collection=name)
+        retriever.search(q, collection=name)
         retrieve.append((time.perf_counter() - t0) * 1000)
         if answers:
             answer.append(assistant.ask(q, collection=name, log=False).timings_ms["total"])
-    r, a = summary(retrieve), summary(answer) if answer else {"p50": None, "p95": None}
+        dense, sparse = retriever.embeddings.embed_query(q), retriever.sparse.embed_query(q)
+        t0 = time.perf_counter()  # the engine alone: the fused query and its payloads
+        index.hybrid_search(name, dense, sparse, retriever.prefetch_k, retriever.prefetch_k)
+        search.append((time.perf_counter() - t0) * 1000)
+    r, a, e = summary(retrieve), summary(answer) if answer else {"p50": None, "p95": None}, summary(search)
     return {"retrieve_p50_ms": r["p50"], "retrieve_p95_ms": r["p95"],
-            "answer_p50_ms": a["p50"], "answer_p95_ms": a["p95"]}
+            "answer_p50_ms": a["p50"], "answer_p95_ms": a["p95"],
+            "index_search_p50_ms": e["p50"], "index_search_p95_ms": e["p95"]}
 
 
 def dense_only(assistant: Any, local: Any, name: str, questions: list[str]) -> dict[str, Any]:
@@ -128,7 +140,8 @@ def dense_only(assistant: Any, local: Any, name: str, questions: list[str]) -> d
         store.similarity_search(q, k=assistant.settings.top_k)
         times.append((time.perf_counter() - t0) * 1000)
     s = summary(times)
-    return {"retrieve_p50_ms": s["p50"], "retrieve_p95_ms": s["p95"]}
+    return {"retrieve_p50_ms": s["p50"], "retrieve_p95_ms": s["p95"], "answer_p50_ms": None,
+            "answer_p95_ms": None}
 
 
 def related(assistant: Any, questions: list[str], stored: int) -> dict[str, Any]:

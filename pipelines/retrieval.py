@@ -21,7 +21,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 from pipelines.embeddings import BM25SparseEmbeddings
-from pipelines.index import DENSE, SENTENCES, Hit, Index, Where
+from pipelines.index import DENSE, Hit, Index, Where
 from pipelines.models import Passage, is_demo
 from pipelines.text import terms
 
@@ -221,17 +221,9 @@ class GuidelineRetriever(BaseRetriever):
         query_vec = np.asarray(dense, dtype=np.float32)
 
         def passage(point: Hit) -> Passage:
-            vectors = point.vector
-            vector = np.asarray(vectors.get(DENSE, []), dtype=np.float32)
+            vector = np.asarray(point.vector.get(DENSE, []), dtype=np.float32)
             similarity = float(query_vec @ vector / (np.linalg.norm(vector) or 1.0)) if vector.size else 0.0
-            found = Passage.from_payload(point.id, point.payload or {}, similarity)
-            if vectors.get(SENTENCES):
-                matrix = np.asarray(vectors[SENTENCES], dtype=np.float32)
-                matrix /= np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-9)
-                found.sentence_vectors = matrix
-                found.sentence_similarity = tuple(float(x) for x in matrix @ (query_vec / (
-                    np.linalg.norm(query_vec) or 1.0)))
-            return found
+            return Passage.from_payload(point.id, point.payload or {}, similarity)
 
         chosen: list[Passage] = []
         held_back: list[Hit] = []
@@ -257,7 +249,20 @@ class GuidelineRetriever(BaseRetriever):
             if (point.payload or {}).get("guideline_id") in per_doc:
                 reserve.append(passage(point))
                 reserve[-1].rank = len(chosen) + len(reserve)
+        self._add_sentences(name, chosen + reserve, query_vec)
         return chosen, reserve
+
+    def _add_sentences(self, name: str, passages: list[Passage], query_vec: np.ndarray) -> None:
+        """Each passage's sentence vectors and their similarity to the question, read for these
+        few passages only (the answer chooses its sentences among them)."""
+        stored = self.index.sentence_vectors(name, [p.id for p in passages])
+        unit_query = query_vec / (np.linalg.norm(query_vec) or 1.0)
+        for found in passages:
+            if stored.get(found.id):
+                matrix = np.asarray(stored[found.id], dtype=np.float32)
+                matrix /= np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-9)
+                found.sentence_vectors = matrix
+                found.sentence_similarity = tuple(float(x) for x in matrix @ unit_query)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [Document(page_content=p.text, metadata={**p.__dict__}) for p in self.search(query)]

@@ -171,23 +171,29 @@ class IndexBase:
 
     def hybrid_search(self, collection: str, dense: list[float], sparse: Any, prefetch_k: int,
                       limit: int, mode: str = "hybrid", query_filter: Where | None = None) -> list[Hit]:
-        """Dense and sparse prefetch fused by RRF in one query, best first, with payloads and the
-        dense (and sentence) vectors for grading. `mode` "dense" or "sparse" searches one side
-        only (the evaluation's ablations); `query_filter` restricts both prefetches.
+        """Dense and sparse prefetch fused by RRF in one query, best first, with payloads and
+        dense vectors for grading (`sentence_vectors` reads the heavy per-sentence vectors for
+        the few passages an answer uses). `mode` "dense" or "sparse" searches one side only
+        (the evaluation's ablations); `query_filter` restricts both prefetches.
 
         The fused query asks for every candidate (at most 2 x `prefetch_k`) with its dense vector
         only, so `break_ties` sees whole groups of equal scores, including the one at the cut;
-        the `limit` chosen are then read in full by id. The ranking is thus the same on every
-        engine, and the heavy sentence vectors are read for the chosen points only.
+        the `limit` chosen then get their payloads by id. The ranking is thus the same on every
+        engine.
         """
-        wanted = [DENSE, SENTENCES] if self.has_sentences(collection) else [DENSE]
         if mode != "hybrid":
-            return self._query(collection, dense, sparse, prefetch_k, limit, mode, query_filter, True, wanted)
+            return self._query(collection, dense, sparse, prefetch_k, limit, mode, query_filter, True, [DENSE])
         fused = self._query(collection, dense, sparse, prefetch_k, 2 * prefetch_k, mode, query_filter,
                             False, [DENSE])
         chosen = break_ties(fused, dense)[:limit]
-        full = {h.id: h for h in self.retrieve(collection, [h.id for h in chosen], True, wanted)}
-        return [Hit(h.id, h.score, full[h.id].payload, full[h.id].vector) for h in chosen if h.id in full]
+        payloads = {h.id: h.payload for h in self.retrieve(collection, [h.id for h in chosen], True)}
+        return [Hit(h.id, h.score, payloads[h.id], h.vector) for h in chosen if h.id in payloads]
+
+    def sentence_vectors(self, collection: str, ids: list[str]) -> dict[str, list[list[float]]]:
+        """Each point's sentence vectors (none for a collection built before them)."""
+        if not ids or not self.has_sentences(collection):
+            return {}
+        return {h.id: h.vector.get(SENTENCES) or [] for h in self.retrieve(collection, ids, False, [SENTENCES])}
 
     def optimize(self, collection: str) -> None:
         """Build what bulk writes left unindexed (Edge); a server optimises by itself."""

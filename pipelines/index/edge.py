@@ -18,7 +18,6 @@ import contextlib
 import errno
 import fcntl
 import json
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -29,6 +28,8 @@ import qdrant_edge as qe
 
 from pipelines.index.base import (DENSE, FLOAT_FIELDS, KEYWORD_FIELDS, SENTENCES, SPARSE, Hit,
                                   IndexBase, IndexLockedError, Point, Where)
+from pipelines.index.edge_io import (disk_bytes, fsync_dir, point_size, to_filter, to_hit,
+                                     to_sparse, write_json_durably)
 
 # Edge maps its segments and write-ahead log (32 MB segments) into memory: a write into a mapped
 # page the full disk cannot back kills the process with SIGBUS instead of raising. So every write
@@ -37,52 +38,6 @@ RESERVE_BYTES = 96 * 2**20
 META = "guidelight.json"
 RRF_K = 2  # the Qdrant server's and qdrant-client's default constant: one ranking on every engine
 POINTER = "LIVE"
-
-
-def _sparse(vector: Any) -> qe.SparseVector:
-    return qe.SparseVector(list(vector.indices), [float(v) for v in vector.values])
-
-
-def _filter(where: Where | None) -> qe.Filter | None:
-    if not where:
-        return None
-    must: list[Any] = [qe.FieldCondition(k, match=qe.MatchValue(v)) for k, v in where.equals]
-    must += [qe.FieldCondition(k, match=qe.MatchAny(list(vs) or [""])) for k, vs in where.any_of]
-    must += [qe.FieldCondition(k, range=qe.RangeFloat(lt=float(v))) for k, v in where.below]
-    must_not = [qe.FieldCondition(k, match=qe.MatchValue(v)) for k, v in where.not_equals]
-    return qe.Filter(must=must or None, must_not=must_not or None)
-
-
-def _hit(point: Any) -> Hit:
-    vector = dict(point.vector or {})
-    return Hit(str(point.id), float(getattr(point, "score", 0.0) or 0.0), dict(point.payload or {}),
-               vector)
-
-
-def _size(point: Point) -> int:
-    """Roughly what a point takes on disk: 4 bytes a float, sparse pairs, the payload's JSON."""
-    floats = 0
-    for name, vector in point.vectors.items():
-        if name == SPARSE:
-            floats += 2 * len(vector.indices)
-        elif vector and isinstance(vector[0], list):
-            floats += sum(len(v) for v in vector)
-        else:
-            floats += len(vector)
-    return 4 * floats + len(json.dumps(point.payload, default=str))
-
-
-def disk_bytes(path: Path) -> int:
-    """Bytes a folder really uses (its sparse files count only what they hold)."""
-    return sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class EdgeIndex(IndexBase):
@@ -96,6 +51,9 @@ class EdgeIndex(IndexBase):
         self._lock = threading.RLock()
         self._shards: dict[str, qe.EdgeShard] = {}
         self._meta: dict[str, dict[str, Any]] = {}
+        # Exact counts cost a scan (7 ms at 100,000 points) and every question asks for one (the
+        # vocabulary cache is keyed on it): this process is the only writer, so keep them here.
+        self._counts: dict[str, int] = {}
         root.mkdir(parents=True, exist_ok=True)
         self._lock_file = open(root / ".lock", "a+")  # noqa: SIM115 (held until close)
         try:
@@ -129,16 +87,11 @@ class EdgeIndex(IndexBase):
         return name if (self.root / name / META).exists() else None
 
     def _write_pointer(self, name: str | None) -> None:
-        tmp, final = self.root / f"{POINTER}.tmp", self.root / POINTER
         if name is None:
-            final.unlink(missing_ok=True)
+            (self.root / POINTER).unlink(missing_ok=True)
+            fsync_dir(self.root)
         else:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump({"collection": name}, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-        _fsync_dir(self.root)
+            write_json_durably(self.root / POINTER, {"collection": name})
 
     def _room(self, nbytes: int = 0) -> None:
         free = shutil.disk_usage(self.root).free
@@ -162,14 +115,7 @@ class EdgeIndex(IndexBase):
             return self._shards[name]
 
     def _write_meta(self, name: str, meta: dict[str, Any]) -> None:
-        path = self.root / name / META
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(meta, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        write_json_durably(self.root / name / META, meta)
         self._meta[name] = meta
 
     def _create(self, name: str, config: qe.EdgeConfig, meta: dict[str, Any]) -> None:
@@ -241,6 +187,7 @@ class EdgeIndex(IndexBase):
                 self._live = None
             shutil.rmtree(self.root / collection, ignore_errors=True)
             self._meta.pop(collection, None)
+            self._counts.pop(collection, None)
 
     def optimize(self, collection: str) -> None:
         """Build the HNSW graph and merge segments after bulk writes; then flush."""
@@ -265,10 +212,11 @@ class EdgeIndex(IndexBase):
     def write_points(self, collection: str, points: list[Point], batch: int = 128) -> None:
         for start in range(0, len(points), batch):
             part = points[start:start + batch]
-            edge_points = [qe.Point(p.id, {k: _sparse(v) if k == SPARSE else v
+            edge_points = [qe.Point(p.id, {k: to_sparse(v) if k == SPARSE else v
                                            for k, v in p.vectors.items()}, p.payload) for p in part]
             with self._lock:
-                self._room(sum(_size(p) for p in part))
+                self._room(sum(point_size(p) for p in part))
+                self._counts.pop(collection, None)
                 self._shard(collection).update(qe.UpdateOperation.upsert_points(edge_points))
 
     def set_payload(self, collection: str, point: str, payload: dict[str, Any]) -> None:
@@ -279,13 +227,18 @@ class EdgeIndex(IndexBase):
     def delete_where(self, collection: str, where: Where) -> None:
         with self._lock:
             self._room()
-            self._shard(collection).update(qe.UpdateOperation.delete_points_by_filter(_filter(where)))
+            self._counts.pop(collection, None)
+            self._shard(collection).update(qe.UpdateOperation.delete_points_by_filter(to_filter(where)))
 
     def count(self, collection: str | None = None) -> int:
         name = collection or self._live
+        if not name:
+            return 0
         try:
             with self._lock:
-                return int(self._shard(name).count(qe.CountRequest())) if name else 0
+                if name not in self._counts:
+                    self._counts[name] = int(self._shard(name).count(qe.CountRequest(exact=True)))
+                return self._counts[name]
         except KeyError:
             return 0
 
@@ -296,22 +249,22 @@ class EdgeIndex(IndexBase):
             with self._lock:
                 records, offset = self._shard(collection).scroll(qe.ScrollRequest(
                     offset=offset, limit=page, with_payload=fields, with_vector=vectors))
-            yield from map(_hit, records)
+            yield from map(to_hit, records)
             if offset is None:
                 return
 
     def retrieve(self, collection: str, ids: list[str], fields: list[str] | bool = True,
                  vectors: list[str] | bool = False) -> list[Hit]:
         with self._lock:
-            return [_hit(r) for r in self._shard(collection).retrieve(ids, fields, vectors)]
+            return [to_hit(r) for r in self._shard(collection).retrieve(ids, fields, vectors)]
 
     # Queries --------------------------------------------------------------------------------
     def _query(self, collection: str, dense: list[float], sparse: Any, prefetch_k: int, limit: int,
                mode: str, where: Where | None, payload: bool, vectors: list[str]) -> list[Hit]:
-        edge_filter = _filter(where)
+        edge_filter = to_filter(where)
         if mode in ("dense", "sparse"):
             query = qe.Query.Nearest(dense, using=DENSE) if mode == "dense" else \
-                qe.Query.Nearest(_sparse(sparse), using=SPARSE)
+                qe.Query.Nearest(to_sparse(sparse), using=SPARSE)
             request = qe.QueryRequest(limit=limit, query=query, filter=edge_filter,
                                       with_payload=payload, with_vector=vectors)
         else:
@@ -320,15 +273,15 @@ class EdgeIndex(IndexBase):
                 prefetches=[qe.Prefetch(limit=prefetch_k, filter=edge_filter,
                                         query=qe.Query.Nearest(dense, using=DENSE)),
                             qe.Prefetch(limit=prefetch_k, filter=edge_filter,
-                                        query=qe.Query.Nearest(_sparse(sparse), using=SPARSE))])
+                                        query=qe.Query.Nearest(to_sparse(sparse), using=SPARSE))])
         with self._lock:
-            return [_hit(p) for p in self._shard(collection).query(request)]
+            return [to_hit(p) for p in self._shard(collection).query(request)]
 
     def nearest(self, collection: str, vector: list[float], limit: int,
                 threshold: float | None = None, where: Where | None = None,
                 with_vectors: bool = False) -> list[Hit]:
         request = qe.QueryRequest(limit=limit, query=qe.Query.Nearest(vector, using=DENSE),
-                                  filter=_filter(where), score_threshold=threshold,
+                                  filter=to_filter(where), score_threshold=threshold,
                                   with_payload=True, with_vector=[DENSE] if with_vectors else False)
         with self._lock:
-            return [_hit(p) for p in self._shard(collection).query(request)]
+            return [to_hit(p) for p in self._shard(collection).query(request)]
