@@ -147,13 +147,14 @@ class EdgeIndex(IndexBase):
                          size=dimension, distance=qe.Distance.Cosine,
                          multivector_config=qe.MultiVectorConfig(qe.MultiVectorComparator.MaxSim),
                          hnsw_config=qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000))},
-            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)})
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            wal_enabled=True)
         self._create(name, config, {"embedding_model": embedding_model, "dimension": dimension,
                                     "sentences": True})
 
     def create_plain(self, name: str, dimension: int) -> None:
-        config = qe.EdgeConfig(vectors={DENSE: qe.EdgeVectorParams(size=dimension,
-                                                                   distance=qe.Distance.Cosine)})
+        config = qe.EdgeConfig(vectors={DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
+                               wal_enabled=True)
         self._create(name, config, {"dimension": dimension, "plain": True})
 
     def collection_info(self, name: str) -> dict[str, Any]:

@@ -82,15 +82,20 @@ def test_the_contract_holds_on_both_engines(index) -> None:
 
 
 def test_edge_pointer_survives_a_reopen_and_the_previous_shard_stays(tmp_path: Path) -> None:
+    import json
+
     edge = EdgeIndex(tmp_path / "edge", "guidelines")
     for name in ("old", "new"):
         edge.create_collection(name, DIM, "m")
         edge.write_points(name, _points(name))
+    edge.create_plain("past", DIM)
+    for name in ("old", "new", "past"):  # the write-ahead log is on, by configuration
+        assert json.loads((tmp_path / "edge" / name / "edge_config.json").read_text())["wal_enabled"] is True
     edge.swap_alias("old")
     assert edge.swap_alias("new") == "old"
     edge.close()
     again = EdgeIndex(tmp_path / "edge", "guidelines")
-    assert again.live_collection() == "new" and again.collections() == ["new", "old"]
+    assert again.live_collection() == "new" and again.collections() == ["new", "old", "past"]
     assert again.count("old") == 24 and again.swap_alias("old") == "new"  # a rollback is one swap
     again.close()
 
@@ -129,27 +134,26 @@ def test_a_search_during_swaps_reads_wholly_from_one_shard(tmp_path: Path) -> No
         edge.create_collection(name, DIM, "m")
         edge.write_points(name, _points(name))
     edge.swap_alias("a")
-    stop, mixed, searches = threading.Event(), [], []
+    mixed, searches = [], []
 
     def swapper() -> None:
-        while not stop.is_set():
+        for _ in range(200):
             edge.swap_alias("b" if edge.live_collection() == "a" else "a")
 
     thread = threading.Thread(target=swapper)
     thread.start()
-    try:
-        for i in range(300):
-            name = edge.live_collection()
-            hits = edge.hybrid_search(name, _vec(i), Sparse([i % 5], [1.0]), 10, 10)
-            versions = {h.payload["version"] for h in hits}
-            searches.append(name)
-            if versions != {name}:
-                mixed.append((name, versions))
-    finally:
-        stop.set()
-        thread.join()
+    i = 0
+    while thread.is_alive() or i < 300:
+        name = edge.live_collection()
+        hits = edge.hybrid_search(name, _vec(i), Sparse([i % 5], [1.0]), 10, 10)
+        versions = {h.payload["version"] for h in hits}
+        searches.append(name)
+        if versions != {name}:
+            mixed.append((name, versions))
+        i += 1
+    thread.join()
     assert not mixed
-    assert set(searches) == {"a", "b"}  # the swaps really did happen between searches
+    assert set(searches) == {"a", "b"}  # searches ran on both sides of the swaps
     edge.close()
 
 
