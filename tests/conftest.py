@@ -8,7 +8,6 @@ test session into a template folder; tests that need a live index get their own 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 import pipelines  # noqa: E402,F401  (sets the offline environment first)
 from pipelines.config import Settings  # noqa: E402
+from tests.support.data_copy import copy_data  # noqa: E402
 
 # The tests never use a configured model or server unless they start one themselves.
 for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL", "QDRANT_URL", "QDRANT_API_KEY",
@@ -59,7 +59,7 @@ def seeded_settings(seeded_template: Path, tmp_path: Path) -> Iterator[Settings]
     from pipelines.index import close_client
 
     data_dir = tmp_path / "data"
-    shutil.copytree(seeded_template, data_dir)
+    copy_data(seeded_template, data_dir)
     settings = make_settings(data_dir)
     yield settings
     close_client(settings)

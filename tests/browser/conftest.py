@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from tests.browser.documents import HOSTILE_TITLE, hostile_text
 from tests.browser.driver import (ADMIN_PASSWORD, ADMIN_USER, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS,
                                   AppProcess, Timings, app_env, ask, new_page, open_app)
 from tests.support.llm_server import LLMServer, free_port
+from tests.support.data_copy import copy_data
 
 WARM_UP_QUESTION = "How do I confirm a diagnosis of hypertension?"
 ADMIN_LIBRARY = ("Leg cramps", "Peripheral arterial disease", "Hypertension", "Lipid modification",
@@ -187,7 +187,7 @@ def chat_template(seeded_library: Path, pixel: PixelListener,
                   tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seeded library plus one test guideline whose text carries hostile markup."""
     data_dir = tmp_path_factory.mktemp("browser-chat") / "data"
-    shutil.copytree(seeded_library, data_dir)
+    copy_data(seeded_library, data_dir)
     source = data_dir.parent / "quillfeather-fever.txt"
     source.write_text(hostile_text(pixel.url), encoding="utf-8")
     assistant = _open(data_dir)
@@ -201,7 +201,7 @@ def chat_template(seeded_library: Path, pixel: PixelListener,
 
 def _copy(template: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     data_dir = tmp_path_factory.mktemp(name) / "data"
-    shutil.copytree(template, data_dir)
+    copy_data(template, data_dir)
     return data_dir
 
 

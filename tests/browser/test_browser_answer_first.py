@@ -42,8 +42,11 @@ def test_badge_and_lead_are_in_view_after_asking(offline_app: AppProcess, browse
     ask(page, EARLIER)
     ask(page, SEED_QUESTION)  # the second answer, with a whole answer above it
     answer = last_answer(page)
-    badge = still_box(answer.locator(".stMarkdownBadge"))
-    lead = box(lead_paragraph(answer))
+    # Both measured once the page has stopped moving: the badge settling first does not mean the
+    # scroll is over (a CI run measured the lead after a late scroll had moved it off screen).
+    still_box(answer.locator(".stMarkdownBadge"))
+    lead = still_box(lead_paragraph(answer))
+    badge = box(answer.locator(".stMarkdownBadge"))
     _record(screen, badge=badge, lead=lead)
     assert badge.in_view, f"badge off screen on {screen}: {badge}"
     assert lead.in_view, f"lead sentence off screen on {screen}: {lead}"

@@ -3,7 +3,6 @@ assistants over private copies of the seeded library, and the loopback LLM serve
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from pipelines.index import close_client
 from pipelines.parsing import ParserPool
 from pipelines.validate import Limits
 from tests.support.llm_server import LLMServer, llm_server, model_settings  # noqa: F401  (fixture)
+from tests.support.data_copy import copy_data
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "data" / "guidelines"
@@ -62,7 +62,7 @@ def library_assistant(seeded_settings: Settings, parser_pool: ParserPool) -> Ass
 def shared_copy(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """One copy of the seeded library for a module of read-mostly tests."""
     data_dir = tmp_path_factory.mktemp("shared") / "data"
-    shutil.copytree(seeded_template, data_dir)
+    copy_data(seeded_template, data_dir)
     settings = _settings(data_dir)
     yield settings
     close_client(settings)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from tests.support.data_copy import copy_data
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "How can I differentiate nocturnal leg cramps from other causes of leg pain?"
@@ -23,7 +23,7 @@ SUMMARY_KEYS = {"n", "hit@1", "hit@5", "mrr", "abstain_precision", "abstain_reca
 def cli_env(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The environment of a CLI run over its own copy of the seeded library, no model configured."""
     data_dir = tmp_path_factory.mktemp("cli") / "data"
-    shutil.copytree(seeded_template, data_dir)
+    copy_data(seeded_template, data_dir)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("OPENAI_", "GUIDELIGHT_", "QDRANT_", "LLM_", "DATABASE_URL"))}
     env["GUIDELIGHT_DATA_DIR"] = str(data_dir)

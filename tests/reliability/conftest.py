@@ -24,6 +24,7 @@ import pytest
 from pipelines.config import Settings
 from pipelines.parsing import ParserPool
 from pipelines.validate import Limits
+from tests.support.data_copy import copy_data
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "data" / "guidelines"
@@ -88,7 +89,7 @@ def small_settings(small_template: Path, tmp_path: Path) -> Iterator[Settings]:
     from pipelines.index import close_client
 
     data_dir = tmp_path / "data"
-    shutil.copytree(small_template, data_dir)
+    copy_data(small_template, data_dir)
     settings = Settings(_env_file=None, data_dir=data_dir, library_dir=small_template.parent / "library")
     yield settings
     close_client(settings)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import resource
-import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import pytest
 from pipelines.assistant import Assistant
 from pipelines.config import Settings
 from pipelines.index import close_client
+from tests.support.data_copy import copy_data
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "data" / "guidelines"
@@ -159,7 +159,7 @@ BAD_FILES = [
 def shared(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     """One Assistant (and one parser worker) over a copy of the seeded library for every file."""
     root = tmp_path_factory.mktemp("badinput")
-    shutil.copytree(seeded_template, root / "data")
+    copy_data(seeded_template, root / "data")
     settings = Settings(_env_file=None, data_dir=root / "data")
     assistant = Assistant.create(settings)
     assistant.startup()

@@ -10,7 +10,6 @@ the loopback server set to obey any "INJECTION_OK" it is sent.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from pipelines.library import IngestReport
 from pipelines.models import Passage
 from pipelines.safety import looks_like_injection, neutralise_passage
 from tests.support.llm_server import INJECTION_REPLY, LLMServer, llm_server, model_settings  # noqa: F401
+from tests.support.data_copy import copy_data
 
 HICCUPS_HTML = """<!DOCTYPE html>
 <html><head><title>Persistent hiccups in adults</title>
@@ -80,7 +80,7 @@ FORBIDDEN = ("INJECTION_OK", "evil.example", "ten times", "10 times", "![", "<im
 def poisoned(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Assistant, list[IngestReport]]]:
     """A copy of the seeded library with both poisoned guidelines ingested."""
     root = tmp_path_factory.mktemp("poisoned")
-    shutil.copytree(seeded_template, root / "data")
+    copy_data(seeded_template, root / "data")
     settings = Settings(_env_file=None, data_dir=root / "data")
     (root / "hiccups.html").write_text(HICCUPS_HTML, "utf-8")
     (root / "chilblains.md").write_text(CHILBLAINS_MD, "utf-8")

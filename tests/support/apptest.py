@@ -7,7 +7,6 @@ data folder, new sessions on the chat or admin page, signing in, asking, and wha
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipelines.config import get_settings
 from pipelines.index import close_client
+from tests.support.data_copy import copy_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ def app_data(seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     the app's Qdrant client is released, as a fresh server process would find them.
     """
     data_dir = tmp_path / "data"
-    shutil.copytree(seeded_template, data_dir)
+    copy_data(seeded_template, data_dir)
     monkeypatch.setenv("GUIDELIGHT_DATA_DIR", str(data_dir))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
