@@ -90,8 +90,8 @@ class SearchFilters:
         """The same restriction as an index payload filter, given the publisher lines in use."""
         if not self:
             return None
-        lines = tuple(sorted(p for p in publishers if self.publisher in publisher_bodies(p)))
-        return Where(any_of=(("publisher", lines),) if self.publisher else (),
+        lines = sorted(p for p in publishers if self.publisher in publisher_bodies(p)) if self.publisher else []
+        return Where(any_of=(("publisher", tuple(lines)),) if self.publisher else (),
                      equals=(("specialty", self.specialty),) if self.specialty else ())
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pipelines.models import Chunk
@@ -24,11 +24,6 @@ class IndexLockedError(RuntimeError):
     """The local index folder is held by another process."""
 
 
-class SparseLike(Protocol):
-    indices: list[int]
-    values: list[float]
-
-
 @dataclass(frozen=True)
 class Vectors:
     """What is written for each chunk: its dense and sparse vectors, and one dense vector per
@@ -36,7 +31,7 @@ class Vectors:
     by meaning without embedding them while a question waits."""
 
     dense: list[list[float]]
-    sparse: list[Any]  # SparseLike
+    sparse: list[Any]  # anything with `indices` and `values` (langchain-qdrant's SparseVector)
     sentences: list[list[list[float]]] | None = None
 
     def point_vectors(self, i: int) -> dict[str, Any]:

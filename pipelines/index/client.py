@@ -60,15 +60,13 @@ def _hit(point: Any) -> Hit:
 class ClientIndex(IndexBase):
     """The guideline collections of one Qdrant deployment, through qdrant-client."""
 
-    engine = "client"
-
     def __init__(self, client: QdrantClient, alias: str, local: bool) -> None:
         self.client = client
         self.alias = alias
         self._lock = threading.RLock()
         self._local = local
         self.engine = "local" if local else "server"
-        self._sentence_cache: dict[str, bool] = {}
+        self._vector_names: dict[str, frozenset[str] | None] = {}  # None: one unnamed vector
         self.recovered: list[str] = []
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -115,16 +113,17 @@ class ClientIndex(IndexBase):
             size=dimension, distance=models.Distance.COSINE))
         self._indexes(name)
 
+    def _names(self, name: str) -> frozenset[str] | None:
+        """The collection's named dense vectors, or None for one unnamed vector (the past-queries
+        store); read once per collection, as a collection's vectors never change."""
+        if name not in self._vector_names:
+            params = self._call(self.client.get_collection, name).config.params.vectors
+            self._vector_names[name] = frozenset(params) if isinstance(params, dict) else None
+        return self._vector_names[name]
+
     def has_sentences(self, name: str) -> bool:
         """Whether the collection holds sentence vectors (collections built before them do not)."""
-        if name not in self._sentence_cache:
-            params = self._call(self.client.get_collection, name).config.params.vectors
-            self._sentence_cache[name] = isinstance(params, dict) and SENTENCES in params
-        return self._sentence_cache[name]
-
-    def _plain(self, name: str) -> bool:
-        params = self._call(self.client.get_collection, name).config.params.vectors
-        return not isinstance(params, dict)
+        return SENTENCES in (self._names(name) or ())
 
     def collection_info(self, name: str) -> dict[str, Any]:
         return dict(self._call(self.client.get_collection, name).config.metadata or {})
@@ -147,7 +146,7 @@ class ClientIndex(IndexBase):
     def drop(self, collection: str) -> None:
         with self._lock:
             self._call(self.client.delete_collection, collection)
-            self._sentence_cache.pop(collection, None)
+            self._vector_names.pop(collection, None)
 
     def count(self, collection: str | None = None) -> int:
         try:
@@ -156,7 +155,7 @@ class ClientIndex(IndexBase):
             return 0
 
     def write_points(self, collection: str, points: list[Point], batch: int = 128) -> None:
-        plain = self._plain(collection)
+        plain = self._names(collection) is None
         for start in range(0, len(points), batch):
             structs = [models.PointStruct(id=p.id, payload=p.payload, vector=p.vectors[DENSE] if plain else
                                           {k: _sparse(v) if k == SPARSE else v for k, v in p.vectors.items()})
