@@ -129,6 +129,39 @@ def latency(assistant: Any, questions: list[str], name: str, answers: bool = Tru
             "index_search_p50_ms": e["p50"], "index_search_p95_ms": e["p95"]}
 
 
+def ann_vs_exact(assistant: Any, items: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """hit@5 and MRR of the right guideline with the HNSW graph and with exact dense scoring on
+    the same collection (HNSW is approximate: this is what it costs), and the share of questions
+    whose top passages are the same both ways."""
+    from pipelines.evaluate import first_match_rank, rank_scores
+
+    retriever, ranks, same = assistant.retriever, {"hnsw": [], "exact": []}, 0
+    tops = {}
+    try:
+        for exact in (False, True):
+            retriever.exact = exact
+            for i, item in enumerate(items):
+                found = retriever.search(item["q"], collection=name)
+                ranks["exact" if exact else "hnsw"].append(first_match_rank([p.title for p in found], item["expect"]))
+                if exact:
+                    same += tops[i] == [p.id for p in found]
+                else:
+                    tops[i] = [p.id for p in found]
+    finally:
+        retriever.exact = False
+    hnsw, exact = rank_scores(ranks["hnsw"]), rank_scores(ranks["exact"])
+    return {"hit5_hnsw": hnsw["hit@5"], "hit5_exact": exact["hit@5"], "mrr_hnsw": hnsw["mrr"],
+            "mrr_exact": exact["mrr"], "same_top_share": round(same / max(len(items), 1), 3)}
+
+
+def gold_items(settings: Settings, limit: int) -> list[dict[str, Any]]:
+    """Answerable gold questions with the guideline they expect."""
+    from pipelines.evaluate import load_questions
+
+    items = [q for q in load_questions(settings.eval_questions) if q["expect"] and not q["abstain"]]
+    return items[:limit]
+
+
 def dense_only(assistant: Any, local: Any, name: str, questions: list[str]) -> dict[str, Any]:
     from langchain_qdrant import QdrantVectorStore, RetrievalMode
 
@@ -199,6 +232,7 @@ def run(sizes: list[int], n_questions: int, grow_from: Path | None, local_max: i
             assistant.library.active_versions = lambda max_age_s=5.0: versions  # type: ignore[method-assign]
         log(f"{len(base)} base chunks")
         questions = load_gold(settings, n_questions)
+        items = gold_items(settings, n_questions)
         model = assistant.library.embedding_name
         local = ClientIndex(connect(None, None, work / "local"), "guidelines", local=True)
         for size in sizes:
@@ -207,7 +241,8 @@ def run(sizes: list[int], n_questions: int, grow_from: Path | None, local_max: i
             build_s = build(assistant.index, name, base, size, model)
             row = {"chunks": size, "engine": "edge", **latency(assistant, questions, name),
                    "build_s": round(build_s, 1), "rss_mb": rss_mb(),
-                   "disk_mb": disk_mb(settings.index_path / "edge" / name)}
+                   "disk_mb": disk_mb(settings.index_path / "edge" / name),
+                   **ann_vs_exact(assistant, items, name)}
             rows.append(row)
             print(json.dumps(row), flush=True)
             assistant.index.drop(name)
@@ -256,6 +291,12 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{'–' if r['build_s'] is None else str(r['build_s']) + ' s'} | {r['rss_mb']} MB | "
             f"{str(r['disk_mb']) + ' MB' if r.get('disk_mb') is not None else '–'} | {vs or '–'} |")
     edge = [r for r in rows if r.get("engine") == "edge" and not r.get("related")]
+    if edge and "hit5_hnsw" in edge[0]:
+        lines += ["\nHNSW against exact dense scoring on the same collection (right guideline among the "
+                  "retrieved passages):\n", "| chunks | hit@5 HNSW / exact | MRR HNSW / exact | same passages |",
+                  "| --- | --- | --- | --- |"]
+        lines += [f"| {r['chunks']:,} | {r['hit5_hnsw']} / {r['hit5_exact']} | {r['mrr_hnsw']} / "
+                  f"{r['mrr_exact']} | {r['same_top_share']:.0%} |" for r in edge]
     if len(edge) > 1:
         lines.append(f"\nEdge answer p95 growth from {edge[0]['chunks']:,} to {edge[-1]['chunks']:,} chunks: "
                      f"×{ratio(edge[-1]['answer_p95_ms'], edge[0]['answer_p95_ms'])}.")

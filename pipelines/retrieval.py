@@ -176,6 +176,7 @@ class GuidelineRetriever(BaseRetriever):
     collection: str | None = None
     filters: SearchFilters = SearchFilters()
     mode: str = "hybrid"  # "dense" or "sparse" only for the evaluation's ablations
+    exact: bool = False  # score every dense vector (no HNSW): the benchmark's reference ranking
     spelling_repair: bool = True
 
     _vocab: dict[tuple[str, int], Vocabulary] = PrivateAttr(default_factory=dict)
@@ -216,7 +217,8 @@ class GuidelineRetriever(BaseRetriever):
         # rather than keeping what survives of the unfiltered top results.
         points = self.index.hybrid_search(name, dense, self.sparse.embed_query(repaired),
                                           self.prefetch_k, self.prefetch_k, self.mode,
-                                          query_filter=wanted.to_where(vocab.publishers))
+                                          query_filter=wanted.to_where(vocab.publishers),
+                                          exact=self.exact)
         points = own_guidance_first(points, vocab.publishers)
         query_vec = np.asarray(dense, dtype=np.float32)
 

@@ -160,16 +160,19 @@ class IndexBase:
         raise NotImplementedError
 
     def _query(self, collection: str, dense: list[float], sparse: Any, prefetch_k: int, limit: int,
-               mode: str, where: Where | None, payload: bool, vectors: list[str]) -> list[Hit]:
+               mode: str, where: Where | None, payload: bool, vectors: list[str],
+               exact: bool = False) -> list[Hit]:
         """One engine query: RRF of a dense and a sparse prefetch, or one side alone (`mode`)."""
         raise NotImplementedError
 
     def hybrid_search(self, collection: str, dense: list[float], sparse: Any, prefetch_k: int,
-                      limit: int, mode: str = "hybrid", query_filter: Where | None = None) -> list[Hit]:
+                      limit: int, mode: str = "hybrid", query_filter: Where | None = None,
+                      exact: bool = False) -> list[Hit]:
         """Dense and sparse prefetch fused by RRF in one query, best first, with payloads and
         dense vectors for grading (`sentence_vectors` reads the heavy per-sentence vectors for
         the few passages an answer uses). `mode` "dense" or "sparse" searches one side only
-        (the evaluation's ablations); `query_filter` restricts both prefetches.
+        (the evaluation's ablations); `query_filter` restricts both prefetches; `exact` scores
+        every dense vector instead of walking the HNSW graph (to measure what the graph loses).
 
         The fused query asks for every candidate (at most 2 x `prefetch_k`) with its dense vector
         only, so `break_ties` sees whole groups of equal scores, including the one at the cut;
@@ -177,9 +180,10 @@ class IndexBase:
         engine.
         """
         if mode != "hybrid":
-            return self._query(collection, dense, sparse, prefetch_k, limit, mode, query_filter, True, [DENSE])
+            return self._query(collection, dense, sparse, prefetch_k, limit, mode, query_filter, True,
+                               [DENSE], exact)
         fused = self._query(collection, dense, sparse, prefetch_k, 2 * prefetch_k, mode, query_filter,
-                            False, [DENSE])
+                            False, [DENSE], exact)
         chosen = break_ties(fused, dense)[:limit]
         payloads = {h.id: h.payload for h in self.retrieve(collection, [h.id for h in chosen], True)}
         return [Hit(h.id, h.score, payloads[h.id], h.vector) for h in chosen if h.id in payloads]

@@ -186,17 +186,20 @@ class ClientIndex(IndexBase):
                                             with_payload=fields, with_vectors=vectors)]
 
     def _query(self, collection: str, dense: list[float], sparse: Any, prefetch_k: int, limit: int,
-               mode: str, where: Where | None, payload: bool, vectors: list[str]) -> list[Hit]:
+               mode: str, where: Where | None, payload: bool, vectors: list[str],
+               exact: bool = False) -> list[Hit]:
         qfilter = to_filter(where)
+        params = models.SearchParams(exact=True) if exact else None
         if mode in ("dense", "sparse"):
             query, using = (dense, DENSE) if mode == "dense" else (_sparse(sparse), SPARSE)
             points = self._call(self.client.query_points, collection, query=query, using=using,
                                 query_filter=qfilter, limit=limit, with_payload=payload,
-                                with_vectors=vectors).points
+                                with_vectors=vectors, search_params=params).points
         else:
             points = self._call(
                 self.client.query_points, collection,
-                prefetch=[models.Prefetch(query=dense, using=DENSE, limit=prefetch_k, filter=qfilter),
+                prefetch=[models.Prefetch(query=dense, using=DENSE, limit=prefetch_k, filter=qfilter,
+                                          params=params),
                           models.Prefetch(query=_sparse(sparse), using=SPARSE, limit=prefetch_k, filter=qfilter)],
                 query=models.FusionQuery(fusion=models.Fusion.RRF),
                 limit=limit, with_payload=payload, with_vectors=vectors).points

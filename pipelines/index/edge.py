@@ -261,17 +261,19 @@ class EdgeIndex(IndexBase):
 
     # Queries --------------------------------------------------------------------------------
     def _query(self, collection: str, dense: list[float], sparse: Any, prefetch_k: int, limit: int,
-               mode: str, where: Where | None, payload: bool, vectors: list[str]) -> list[Hit]:
+               mode: str, where: Where | None, payload: bool, vectors: list[str],
+               exact: bool = False) -> list[Hit]:
         edge_filter = to_filter(where)
+        params = qe.SearchParams(exact=True) if exact else None
         if mode in ("dense", "sparse"):
             query = qe.Query.Nearest(dense, using=DENSE) if mode == "dense" else \
                 qe.Query.Nearest(to_sparse(sparse), using=SPARSE)
-            request = qe.QueryRequest(limit=limit, query=query, filter=edge_filter,
+            request = qe.QueryRequest(limit=limit, query=query, filter=edge_filter, params=params,
                                       with_payload=payload, with_vector=vectors)
         else:
             request = qe.QueryRequest(
                 limit=limit, query=qe.Fusion.Rrf(RRF_K), with_payload=payload, with_vector=vectors,
-                prefetches=[qe.Prefetch(limit=prefetch_k, filter=edge_filter,
+                prefetches=[qe.Prefetch(limit=prefetch_k, filter=edge_filter, params=params,
                                         query=qe.Query.Nearest(dense, using=DENSE)),
                             qe.Prefetch(limit=prefetch_k, filter=edge_filter,
                                         query=qe.Query.Nearest(to_sparse(sparse), using=SPARSE))])

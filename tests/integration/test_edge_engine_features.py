@@ -18,7 +18,7 @@ import numpy as np
 from qdrant_edge import (CountRequest, Distance, EdgeConfig, EdgeOptimizersConfig, EdgeShard,
                          EdgeSparseVectorParams, EdgeVectorParams, FieldCondition, Filter,
                          Fusion, MatchValue, Modifier, PayloadSchemaType, Point, Prefetch, Query,
-                         QueryRequest, SparseVector, UpdateOperation)
+                         QueryRequest, SearchParams, SparseVector, UpdateOperation)
 
 DIM = 4
 
@@ -140,4 +140,9 @@ def test_optimize_builds_the_hnsw_graph_and_agrees_with_an_exact_search(tmp_path
         top = shard.query(QueryRequest(limit=1, query=Query.Nearest(q.tolist(), using="dense")))[0]
         agree += int(top.id == int(np.argmax(unit @ (q / np.linalg.norm(q)))))
     assert agree >= 18  # approximate search: nearly always the exact neighbour
+    # exact=True scores every vector (the benchmark's reference): brute force's top 10, in order
+    for q in rng.normal(size=(20, 32)).astype(np.float32):
+        found = shard.query(QueryRequest(limit=10, query=Query.Nearest(q.tolist(), using="dense"),
+                                         params=SearchParams(exact=True)))
+        assert [p.id for p in found] == np.argsort(-(unit @ (q / np.linalg.norm(q))))[:10].tolist()
     shard.close()

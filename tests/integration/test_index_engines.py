@@ -53,6 +53,8 @@ def test_the_contract_holds_on_both_engines(index) -> None:
     assert index.swap_alias("c1") is None and index.live_collection() == "c1"
 
     hits = index.hybrid_search("c1", _vec(2), Sparse([2], [1.0]), 10, 5)
+    exact = index.hybrid_search("c1", _vec(2), Sparse([2], [1.0]), 10, 5, exact=True)
+    assert [h.id for h in exact] == [h.id for h in hits]  # 24 points: the graph is not needed
     # each hit is near in meaning (dense axis 2: i % 8 == 2) or shares the term (i % 5 == 2)
     assert len(hits) == 5 and DENSE in hits[0].vector
     assert all(int(h.payload["text"][1:]) % 8 == 2 or int(h.payload["text"][1:]) % 5 == 2 for h in hits)
