@@ -49,6 +49,7 @@ def open_index(settings: Settings) -> IndexBase:
             engine = engine_of(settings)
             if engine == "edge":
                 _open[key] = EdgeIndex(settings.index_path / "edge", settings.alias)
+                _open[key].hnsw_ef = settings.hnsw_ef
             elif engine in ("server", "local"):
                 client = connect(settings.qdrant_url, settings.qdrant_api_key,
                                  None if engine == "server" else settings.index_path)

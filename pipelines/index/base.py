@@ -85,12 +85,15 @@ def break_ties(hits: list[Hit], dense: list[float]) -> list[Hit]:
 
     query = np.asarray(dense, dtype=np.float64)
     query /= np.linalg.norm(query) or 1.0
-
-    def closeness(hit: Hit) -> float:
-        v = np.asarray(hit.vector.get(DENSE) or [], dtype=np.float64)
-        return float(query @ v / (np.linalg.norm(v) or 1.0)) if v.size == query.size else 0.0
-
-    return sorted(hits, key=lambda h: (-round(h.score, 9), -round(closeness(h), 9), h.id))
+    closeness = [0.0] * len(hits)
+    rows = [i for i, h in enumerate(hits) if len(h.vector.get(DENSE) or ()) == query.size]
+    if rows:  # one matrix product for every candidate
+        matrix = np.asarray([hits[i].vector[DENSE] for i in rows], dtype=np.float64)
+        sims = matrix @ query / np.linalg.norm(matrix, axis=1).clip(min=1e-12)
+        for i, sim in zip(rows, sims.tolist()):
+            closeness[i] = sim
+    order = sorted(range(len(hits)), key=lambda i: (-round(hits[i].score, 9), -round(closeness[i], 9), hits[i].id))
+    return [hits[i] for i in order]
 
 
 def point_id(guideline_id: str, version: str, index: int) -> str:

@@ -44,6 +44,7 @@ class EdgeIndex(IndexBase):
     """The guideline collections and the past-queries store as Edge shards in one folder."""
 
     engine = "edge"
+    hnsw_ef: int | None = None  # the HNSW search beam; None: the engine's default
 
     def __init__(self, root: Path, alias: str) -> None:
         self.root = root
@@ -264,7 +265,8 @@ class EdgeIndex(IndexBase):
                mode: str, where: Where | None, payload: bool, vectors: list[str],
                exact: bool = False) -> list[Hit]:
         edge_filter = to_filter(where)
-        params = qe.SearchParams(exact=True) if exact else None
+        params = qe.SearchParams(exact=True) if exact else \
+            (qe.SearchParams(hnsw_ef=self.hnsw_ef) if self.hnsw_ef else None)
         if mode in ("dense", "sparse"):
             query = qe.Query.Nearest(dense, using=DENSE) if mode == "dense" else \
                 qe.Query.Nearest(to_sparse(sparse), using=SPARSE)
