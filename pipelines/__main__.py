@@ -1,4 +1,4 @@
-"""Command line: python -m pipelines ingest|inspect|status|ask|eval|reindex|rollback|hash-password|related|bench|audit."""
+"""Command line: python -m pipelines ingest|inspect|status|ask|eval|reindex|seed-edge|rollback|hash-password|related|bench|audit."""
 
 from __future__ import annotations
 
@@ -165,6 +165,20 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed_edge(args: argparse.Namespace) -> int:
+    from pipelines.index.seed import SeedError, seed_from_snapshot
+
+    assistant = open_assistant(seed=False)
+    try:
+        report = seed_from_snapshot(assistant, Path(args.snapshot), args.actor)
+    except SeedError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    print(f"Live index is now {report.collection}: {report.points} passages, {report.versions} "
+          f"guideline versions (previous: {report.previous or 'none'}; `rollback` puts it back)")
+    return 0
+
+
 def cmd_related(args: argparse.Namespace) -> int:
     assistant = open_assistant()
     answer = assistant.ask(args.question, log=False)
@@ -246,6 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="swap even if the gold-set hit@5 dropped")
     p.add_argument("--no-eval", action="store_true")
     p.set_defaults(func=cmd_reindex)
+    p = sub.add_parser("seed-edge", help="make a Qdrant server's shard snapshot the live Edge index")
+    p.add_argument("snapshot", help="the file from GET <QDRANT_URL>/collections/<name>/shards/0/snapshot")
+    p.add_argument("--actor", default="cli")
+    p.set_defaults(func=cmd_seed_edge)
     p = sub.add_parser("rollback", help="put the previous index back live")
     p.add_argument("--actor", default="cli")
     p.set_defaults(func=cmd_rollback)

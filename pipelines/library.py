@@ -453,6 +453,10 @@ class Library:
         self.store.update_build(name, status="live")
         self.store.log(actor, "swap-alias", name, "ok", f"previous: {previous}")
 
+    def go_live(self, name: str, actor: str) -> None:
+        """Put a finished collection (a seeded snapshot) live; the current one becomes previous."""
+        self._swap(name, actor)
+
     def rollback(self, actor: str) -> str:
         """Put the previous collection back behind the alias in one step."""
         previous = next((b["collection"] for b in self.store.build_rows() if b["status"] == "previous"), None)

@@ -133,6 +133,43 @@ class EdgeIndex(IndexBase):
             self._shards[name] = shard
             self._write_meta(name, meta)  # last: the folder is now a finished create
 
+    def unpack_snapshot(self, snapshot: Path, name: str, meta: dict[str, Any]) -> dict[str, Any]:
+        """A new shard folder `name` from a Qdrant shard snapshot (a server's, or a tar of a
+        shard folder): unpacked, opened, and finished with `meta` only if it holds a dense vector
+        of `meta["dimension"]` and the sparse vector. Returns what it found; raises ValueError
+        (the folder removed) when the snapshot is not a Guidelight collection."""
+        folder = self.root / name
+        with self._lock:
+            self._room(Path(snapshot).stat().st_size)
+            try:
+                qe.EdgeShard.unpack_snapshot(str(snapshot), str(folder))
+                shard = qe.EdgeShard.load(str(folder))
+                probe = [1.0] + [0.0] * (meta["dimension"] - 1)
+                try:  # the vectors Guidelight searches, asked for by name and size
+                    shard.query(qe.QueryRequest(limit=1, query=qe.Query.Nearest(probe, using=DENSE)))
+                    shard.query(qe.QueryRequest(limit=1, query=qe.Query.Nearest(
+                        qe.SparseVector(indices=[1], values=[1.0]), using=SPARSE)))
+                except Exception as exc:
+                    shard.close()
+                    raise ValueError(
+                        f"The snapshot is not a Guidelight collection for this embedding model: it "
+                        f"needs a '{DENSE}' vector of {meta['dimension']} dimensions and a "
+                        f"'{SPARSE}' vector ({exc}).") from exc
+                first, _ = shard.scroll(qe.ScrollRequest(limit=1, with_payload=False, with_vector=True))
+                sentences = bool(first) and SENTENCES in (first[0].vector or {})
+                for field in KEYWORD_FIELDS:
+                    shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+                for field in FLOAT_FIELDS:
+                    shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Float))
+                shard.flush()
+            except Exception:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            self._shards[name] = shard
+            meta = {**meta, "sentences": sentences, "from_snapshot": True}
+            self._write_meta(name, meta)  # last, as for a create
+        return meta
+
     # Collections ----------------------------------------------------------------------------
     def live_collection(self) -> str | None:
         return self._live
