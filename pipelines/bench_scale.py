@@ -7,7 +7,7 @@ Latency as the library grows to national size, on this machine, in one run:
   retrieval (`retriever.search`: spelling repair, embedding the question, the index query,
   the per-guideline cap and the chosen passages' sentence vectors), the index query alone
   (`index_search`, vectors computed beforehand), and offline answer (`ask`, asked right after
-  that retrieval, so it reuses the question's cached embedding: about 12 ms of MiniLM at p50
+  that retrieval, so it reuses the question's cached embedding: 3-5 ms of MiniLM on ONNX Runtime
   here) p50/p95, build seconds (writes and HNSW), resident memory, shard size on disk.
 - **local** (qdrant-client's local mode, the engine before Edge) over the same points up to
   `--local-max` (50,000): the same retrieval and answer, for the ratio in the same run.
