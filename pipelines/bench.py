@@ -449,13 +449,16 @@ def write_docs(results: dict[str, Any], quick: bool) -> Path:
     text = (
         "# Benchmark\n\n"
         "Produced by `python -m pipelines bench" + (" --quick" if quick else "") + " --write-docs` on a "
-        "temporary copy of the demonstration library (offline mode: MiniLM embeddings, Qdrant local mode, "
-        "extractive answers, SQLite). Ratios compare with a baseline measured in the same run.\n\n"
+        "temporary copy of the demonstration library (offline mode: MiniLM embeddings on ONNX Runtime, "
+        "Qdrant Edge in process, extractive answers, SQLite). Ratios compare with a baseline measured "
+        "in the same run; the dense-only baseline runs on a qdrant-client local-mode copy of the live "
+        "points.\n\n"
         f"Machine: {m['cores']} cores, Python {m['python']}, {m['platform']}; 1-minute load average at "
         f"start {m['load_avg_1m_at_start']:.1f} (the machine was shared); {m['date']}.\n\n"
         + table(results) + "\n\n"
-        "Percentiles are nearest-rank. Qdrant local mode is brute force and single-process; beyond one "
-        "process or ~20k chunks use a Qdrant server (`QDRANT_URL`).\n\n"
+        "Percentiles are nearest-rank. Edge is one process's engine; for several processes, replicas "
+        "or high availability use a Qdrant server (`QDRANT_URL`); growth to 300,000 chunks is in "
+        "`docs/benchmark-scale.md`.\n\n"
         "```json\n" + json.dumps(results, indent=2) + "\n```\n")
     DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
     DOCS_PATH.write_text(text, "utf-8")
