@@ -51,16 +51,25 @@ def start_cli(settings: Settings, log: Path, *args: str) -> subprocess.Popen[byt
 
 
 def kill_at_random(proc: subprocess.Popen[bytes], log: Path, milestone: str, window_s: float,
-                   rng: random.Random) -> bool:
-    """SIGKILL the process group a random time after `milestone` shows in its log; True if
-    it was still running (killed), False if it finished first."""
-    wait_for(lambda: milestone in log.read_text("utf-8", "replace") or proc.poll() is not None, 180)
+                   rng: random.Random, then: str = "") -> bool:
+    """SIGKILL the process group a random time (up to `window_s`) after `milestone`, or after the
+    first `then` following it, shows in its log; True if it was still running (killed), False if
+    it finished first."""
+    def reached() -> bool:
+        text = log.read_text("utf-8", "replace")
+        at = text.find(milestone)
+        return at >= 0 and (not then or text.find(then, at + len(milestone)) >= 0)
+
+    wait_for(lambda: reached() or proc.poll() is not None, 180)
     time.sleep(rng.uniform(0, window_s))
     killed = proc.poll() is None
     if killed:
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     return killed
+
+
+INGEST_STAGES = ("Checking", "Parsing", "Embedding", "Writing to the index", "Published")
 
 
 def restart(settings: Settings, parser_pool, recovered: list[str] | None = None) -> Assistant:
@@ -108,14 +117,15 @@ def crash_loop(settings: Settings, parser_pool, tmp: Path, mode: str, iterations
     killed, recovered = 0, []
     for i in range(iterations):
         log = tmp / f"{mode}-{i}.log"
-        # a random file (or rebuild step) to reach, then a random delay inside its parse/embed/write
+        # a random file and a random stage of it (read from the ingest's own progress, so the
+        # kill lands inside the work however fast it has become), or a random rebuild step
         if mode == "ingest":
             proc = start_cli(settings, log, "ingest", *map(str, files))
-            milestone = f"Indexing {rng.choice(files).name}"
+            stage = rng.choice(INGEST_STAGES)
+            killed += kill_at_random(proc, log, f"Indexing {rng.choice(files).name}", 0.3, rng, stage)
         else:
             proc = start_cli(settings, log, "reindex", "--no-eval")
-            milestone = f"({rng.randint(1, 5)}/5)"
-        killed += kill_at_random(proc, log, milestone, 3.0, rng)
+            killed += kill_at_random(proc, log, f"({rng.randint(1, 5)}/5)", 3.0, rng)
         assistant = restart(settings, parser_pool, recovered)
         served = check_consistent(assistant)
         close_client(settings)
