@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -40,6 +41,15 @@ def new_files(tmp: Path) -> list[Path]:
     folder = tmp / "incoming"
     folder.mkdir(exist_ok=True)
     return [Path(shutil.copy(p, folder / p.name)) for p in chosen]
+
+
+def revise(files: list[Path], iteration: int) -> None:
+    """A new version of each file (version number raised, a note appended), so an ingest that
+    completed is followed by one with real work to kill, not three "unchanged" files."""
+    for path in files:
+        text = re.sub(r'^version: "?(\d+)"?$', lambda m: f'version: "{int(m.group(1)) + 1}"',
+                      path.read_text("utf-8"), count=1, flags=re.M)
+        path.write_text(text + f"\n\nRevision note {iteration}: wording reviewed.\n", "utf-8")
 
 
 def start_cli(settings: Settings, log: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -122,7 +132,10 @@ def crash_loop(settings: Settings, parser_pool, tmp: Path, mode: str, iterations
         if mode == "ingest":
             proc = start_cli(settings, log, "ingest", *map(str, files))
             stage = rng.choice(INGEST_STAGES)
-            killed += kill_at_random(proc, log, f"Indexing {rng.choice(files).name}", 0.3, rng, stage)
+            was_killed = kill_at_random(proc, log, f"Indexing {rng.choice(files).name}", 0.3, rng, stage)
+            killed += was_killed
+            if not was_killed:
+                revise(files, i)
         else:
             proc = start_cli(settings, log, "reindex", "--no-eval")
             killed += kill_at_random(proc, log, f"({rng.randint(1, 5)}/5)", 3.0, rng)
