@@ -135,21 +135,20 @@ def ann_vs_exact(assistant: Any, items: list[dict[str, Any]], name: str) -> dict
     whose top passages are the same both ways."""
     from pipelines.evaluate import first_match_rank, rank_scores
 
-    retriever, ranks, same = assistant.retriever, {"hnsw": [], "exact": []}, 0
-    tops = {}
+    retriever, found = assistant.retriever, {}
     try:
         for exact in (False, True):
             retriever.exact = exact
-            for i, item in enumerate(items):
-                found = retriever.search(item["q"], collection=name)
-                ranks["exact" if exact else "hnsw"].append(first_match_rank([p.title for p in found], item["expect"]))
-                if exact:
-                    same += tops[i] == [p.id for p in found]
-                else:
-                    tops[i] = [p.id for p in found]
+            found[exact] = [retriever.search(item["q"], collection=name) for item in items]
     finally:
         retriever.exact = False
-    hnsw, exact = rank_scores(ranks["hnsw"]), rank_scores(ranks["exact"])
+
+    def scores(exact: bool) -> dict[str, float]:
+        return rank_scores([first_match_rank([p.title for p in passages], item["expect"])
+                            for item, passages in zip(items, found[exact])])
+
+    hnsw, exact = scores(False), scores(True)
+    same = sum([p.id for p in a] == [p.id for p in b] for a, b in zip(found[False], found[True]))
     return {"hit5_hnsw": hnsw["hit@5"], "hit5_exact": exact["hit@5"], "mrr_hnsw": hnsw["mrr"],
             "mrr_exact": exact["mrr"], "same_top_share": round(same / max(len(items), 1), 3)}
 

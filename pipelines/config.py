@@ -50,6 +50,9 @@ class StreamlitSecretsSource(PydanticBaseSettingsSource):
         return out
 
 
+MODEL_CACHE_DIR = Path.home() / ".cache" / "guidelight"
+
+
 class Settings(BaseSettings):
     """Every tunable of Guidelight. Tests build `Settings(data_dir=tmp_path, ...)` directly."""
 
@@ -79,7 +82,7 @@ class Settings(BaseSettings):
     # The bundled MiniLM runs on ONNX Runtime from a graph exported once from its own weights
     # (the same vectors, about 4 times faster per question); the export is kept here, shared by
     # every data folder. "torch" keeps the sentence-transformers path.
-    model_cache_dir: Path = Path.home() / ".cache" / "guidelight"
+    model_cache_dir: Path = MODEL_CACHE_DIR
     embedding_runtime: str = "onnx"
 
     # Generation: offline extractive composer unless an API key is configured

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from langchain_core.embeddings import Embeddings
 from langchain_qdrant.sparse_embeddings import SparseEmbeddings, SparseVector
 
+from pipelines.config import MODEL_CACHE_DIR
 from pipelines.text import bm25_weights, term_hash, terms
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class MiniLMEmbeddings(Embeddings):
     def __init__(self, batch_size: int = 32, cache_dir: Path | None = None,
                  runtime: str = "onnx") -> None:
         self.batch_size = batch_size
-        self.cache_dir = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "guidelight"
+        self.cache_dir = Path(cache_dir) if cache_dir else MODEL_CACHE_DIR
         self.runtime = runtime
         self._model = None
         self._lock = threading.Lock()

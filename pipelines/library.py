@@ -8,7 +8,6 @@ at start-up clears whatever an interrupted run left behind.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sqlite3
@@ -28,7 +27,7 @@ from pipelines.models import Chunk, ParsedDocument, is_demo
 from pipelines.parsing import ParserPool
 from pipelines.store import Store
 from pipelines.text import split_sentences
-from pipelines.validate import IngestError
+from pipelines.validate import IngestError, file_sha256
 
 Progress = Callable[[float, str], None]
 logger = logging.getLogger(__name__)
@@ -52,14 +51,6 @@ class IngestReport:
     seconds: float = 0.0
     reason: str = ""
     warnings: list[str] = field(default_factory=list)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def clash_reason(title: str, version: str, status: str) -> str:

@@ -10,7 +10,6 @@ load: the vectors are the same, so indexes built either way stay valid.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import logging
 import os
@@ -19,6 +18,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
+from pipelines.validate import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,6 @@ def graph_path(cache_dir: Path) -> Path:
     return Path(cache_dir) / f"all-MiniLM-L6-v2-{version}-onnx{EXPORT_VERSION}.onnx"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _checksum_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
@@ -59,7 +52,7 @@ def _checksum_path(path: Path) -> Path:
 def is_valid(path: Path) -> bool:
     """The graph is there and is the one that passed its check (not torn, not altered)."""
     marker = _checksum_path(path)
-    return path.is_file() and marker.is_file() and marker.read_text().strip() == _sha256(path)
+    return path.is_file() and marker.is_file() and marker.read_text().strip() == file_sha256(path)
 
 
 class OnnxMiniLM:
@@ -145,7 +138,7 @@ def export(path: Path, reference) -> None:
         worst = float(np.abs(got - want).max())
         if worst > TOLERANCE:
             raise RuntimeError(f"the exported graph differs from the model by {worst:.2g}")
-        checksum = _sha256(tmp)
+        checksum = file_sha256(tmp)
         os.replace(tmp, path)
         marker = _checksum_path(path)
         marker_tmp = marker.with_name(marker.name + f".{os.getpid()}.tmp")

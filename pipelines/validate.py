@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import zipfile
 from typing import Any
 from dataclasses import dataclass
@@ -117,3 +119,11 @@ def _check_docx_zip(path: Path, name: str, limits: Limits) -> None:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1_000_000 and ratio > limits.max_zip_ratio:
             raise IngestError(name, f"part {info.filename} expands {ratio:.0f}-fold: a possible ZIP bomb.")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

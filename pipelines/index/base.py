@@ -211,6 +211,13 @@ class IndexBase:
     def scroll_payloads(self, collection: str, fields: list[str]) -> list[dict[str, Any]]:
         return [h.payload for h in self.iter_points(collection, fields)]
 
+    def versions_in(self, collection: str | None) -> set[tuple[str, str]]:
+        """Every (guideline id, version) with a passage in `collection`."""
+        if not collection:
+            return set()
+        return {(p.get("guideline_id", ""), str(p.get("version", "")))
+                for p in self.scroll_payloads(collection, ["guideline_id", "version"])}
+
     def scroll_by_id(self, collection: str, fields: list[str]) -> dict[str, dict[str, Any]]:
         """Every point's `fields`, by point id (as a string)."""
         return {h.id: h.payload for h in self.iter_points(collection, fields)}

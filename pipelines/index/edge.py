@@ -40,6 +40,15 @@ RRF_K = 2  # the Qdrant server's and qdrant-client's default constant: one ranki
 POINTER = "LIVE"
 
 
+def _index_fields(shard: qe.EdgeShard) -> None:
+    """A payload index on every filtered field (keywords; floats for times)."""
+    for field in KEYWORD_FIELDS:
+        shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+    for field in FLOAT_FIELDS:
+        shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Float))
+    shard.flush()
+
+
 class EdgeIndex(IndexBase):
     """The guideline collections and the past-queries store as Edge shards in one folder."""
 
@@ -125,11 +134,7 @@ class EdgeIndex(IndexBase):
             self._room()
             folder.mkdir(parents=True, exist_ok=False)
             shard = qe.EdgeShard.create(str(folder), config)
-            for field in KEYWORD_FIELDS:
-                shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
-            for field in FLOAT_FIELDS:
-                shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Float))
-            shard.flush()
+            _index_fields(shard)
             self._shards[name] = shard
             self._write_meta(name, meta)  # last: the folder is now a finished create
 
@@ -157,11 +162,7 @@ class EdgeIndex(IndexBase):
                         f"'{SPARSE}' vector ({exc}).") from exc
                 first, _ = shard.scroll(qe.ScrollRequest(limit=1, with_payload=False, with_vector=True))
                 sentences = bool(first) and SENTENCES in (first[0].vector or {})
-                for field in KEYWORD_FIELDS:
-                    shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
-                for field in FLOAT_FIELDS:
-                    shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Float))
-                shard.flush()
+                _index_fields(shard)
             except Exception:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise

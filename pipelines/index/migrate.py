@@ -48,13 +48,6 @@ def legacy_index(index_path: Path) -> bool:
     return (index_path / "meta.json").is_file() and (index_path / "collection").is_dir()
 
 
-def _versions(index: Any, collection: str | None) -> set[tuple[str, str]]:
-    if not collection:
-        return set()
-    return {(p.get("guideline_id", ""), str(p.get("version", "")))
-            for p in index.scroll_payloads(collection, ["guideline_id", "version"])}
-
-
 def _read_legacy(index_path: Path, queries: str) -> tuple[int, list[Any]]:
     """The old live collection's point count and every stored past question, read once."""
     from pipelines.index.client import ClientIndex, connect
@@ -94,7 +87,7 @@ def migrate(assistant: Assistant, progress: Any) -> MigrationReport | None:
     else:
         assistant.library.ensure_live()
     live = index.live_collection()
-    missing = sorted(f"{g} v{v}" for g, v in assistant.store.active_versions() - _versions(index, live))
+    missing = sorted(f"{g} v{v}" for g, v in assistant.store.active_versions() - index.versions_in(live))
     result = MigrationReport(chunks_before, index.count(live), len(stored), index.count(queries),
                              missing, failed)
     if missing or failed or result.questions_after != result.questions_before:

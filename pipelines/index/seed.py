@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from pipelines.embeddings import embedding_dimension
 from pipelines.index.base import new_collection_name
-from pipelines.index.migrate import _versions
 
 if TYPE_CHECKING:
     from pipelines.assistant import Assistant
@@ -55,7 +54,7 @@ def seed_from_snapshot(assistant: Assistant, snapshot: Path, actor: str = "cli")
         raise SeedError(f"The file {snapshot} could not be read as a Qdrant shard snapshot ({exc}).") from exc
     index.optimize(name)
     served = assistant.store.active_versions()
-    have = _versions(index, name)
+    have = index.versions_in(name)
     missing = sorted(f"{g} v{v}" for g, v in served - have)
     if missing:
         index.drop(name)
