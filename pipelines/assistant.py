@@ -320,12 +320,17 @@ class Assistant:
             vector, answer.question, self.settings.related_limit, self.settings.related_min_similarity,
             earlier=earlier, earlier_vectors=embeddings.embed_documents(earlier) if earlier else [])
 
-    def feedback(self, answer: Answer, rating: int, comment: str = "") -> None:
+    def feedback(self, answer: Answer, rating: int, comment: str = "") -> int:
+        """Store a rating with its comment (scrubbed); returns the row id for `feedback_comment`."""
         comment_text = self.scrubber.scrub(comment).text if comment else ""
-        self.store.add_feedback(answer.question if not answer.redacted else "[withheld: identifiers]",
+        return self.store.add_feedback(answer.question if not answer.redacted else "[withheld: identifiers]",
                                 answer.answer, 1 if rating > 0 else -1, comment_text,
                                 [{"n": c.n, "title": c.title, "section": c.section} for c in answer.citations],
                                 answer.index_version)
+
+    def feedback_comment(self, feedback_id: int, comment: str) -> bool:
+        """A comment written after the thumb joins that stored rating (scrubbed like the first)."""
+        return self.store.set_feedback_comment(feedback_id, self.scrubber.scrub(comment).text)
 
     def status(self) -> dict[str, Any]:
         live = self.index.live_collection()

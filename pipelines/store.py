@@ -188,10 +188,17 @@ class Store:
         return self._rows(select(audit).order_by(audit.c.id.desc()).limit(limit))
 
     def add_feedback(self, question: str, answer: str, rating: int, comment: str,
-                     sources: list[dict[str, Any]], index_version: str) -> None:
-        self._run(insert(feedback).values(at=now(), question=question, answer=answer, rating=rating,
-                                          comment=comment, sources=json.loads(json.dumps(sources)),
-                                          index_version=index_version))
+                     sources: list[dict[str, Any]], index_version: str) -> int:
+        """Store one rating; returns its row id, so a comment written afterwards can join it."""
+        return self._run(insert(feedback).values(
+            at=now(), question=question, answer=answer, rating=rating, comment=comment,
+            sources=json.loads(json.dumps(sources)), index_version=index_version,
+        )).inserted_primary_key[0]
+
+    def set_feedback_comment(self, feedback_id: int, comment: str) -> bool:
+        """The comment of a stored rating (written after the thumb); False if no such row."""
+        return self._run(update(feedback).where(feedback.c.id == feedback_id)
+                         .values(comment=comment)).rowcount == 1
 
     def feedback_rows(self, limit: int = 500) -> list[dict[str, Any]]:
         return self._rows(select(feedback).order_by(feedback.c.id.desc()).limit(limit))

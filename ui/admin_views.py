@@ -181,7 +181,7 @@ def render_rebuild(report: dict[str, Any]) -> None:
     if report["swapped"]:
         st.success(f"Swapped: {report['collection']} is live ({report['chunks']} passages).")
     else:
-        st.error(f"Not swapped: the new index scored lower on the gold set; the live index is unchanged.")
+        st.error("Not swapped: the new index scored lower on the gold set; the live index is unchanged.")
     for failed in report.get("failed") or []:
         st.warning(f"{failed['title']} could not be re-indexed: {failed['reason']}")
     metrics = ["n", "hit@1", "hit@5", "mrr", "abstain_precision", "abstain_recall", "p50_ms", "p95_ms"]

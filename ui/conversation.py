@@ -95,21 +95,45 @@ def _log_failure(exc: BaseException) -> None:
 
 
 def send_feedback(assistant: Assistant, state: ChatState, exchange_id: str) -> None:
-    """Callback of the thumbs and of the comment popover's Send button: store the rating with the
-    comment written so far, once per answer."""
+    """Callback of the thumbs and of the comment popover's button. Before a rating: store the
+    rating with the comment written so far, once per answer. After it: the comment joins the
+    stored rating."""
     exchange = state.find(exchange_id)
-    if exchange is None or exchange.answer is None or exchange.feedback_sent is not None:
-        return  # a thumb and the Send button in the same run still store one row
+    if exchange is None or exchange.answer is None:
+        return
+    comment = (st.session_state.get(f"comment-{exchange_id}") or "").strip()
+    if exchange.feedback_sent is not None:
+        _add_comment(assistant, exchange, comment)
+        return
     rating = st.session_state.get(f"rating-{exchange_id}")
     if rating is None:
         exchange.feedback_problem = "Choose thumbs up or thumbs down before sending."
         return
-    comment = (st.session_state.get(f"comment-{exchange_id}") or "").strip()
     try:
-        assistant.feedback(exchange.answer, 1 if rating == 1 else -1, comment)
+        exchange.feedback_id = assistant.feedback(exchange.answer, 1 if rating == 1 else -1, comment)
     except Exception as exc:  # noqa: BLE001
         _log_failure(exc)
         exchange.feedback_problem = "Feedback could not be saved just now; please try again."
         return
     exchange.feedback_sent = 1 if rating == 1 else -1
+    exchange.comment_sent = bool(comment)
+    exchange.feedback_problem = None
+
+
+def _add_comment(assistant: Assistant, exchange: Exchange, comment: str) -> None:
+    if exchange.comment_sent:
+        return  # a thumb and the Send button in the same run: the comment went with the thumb
+    if not comment:
+        exchange.feedback_problem = "Write a comment first."
+        return
+    try:
+        saved = exchange.feedback_id is not None and assistant.feedback_comment(exchange.feedback_id,
+                                                                              comment)
+    except Exception as exc:  # noqa: BLE001
+        _log_failure(exc)
+        saved = False
+    if not saved:
+        exchange.feedback_problem = "The comment could not be saved just now; please try again."
+        return
+    exchange.comment_sent = True
     exchange.feedback_problem = None

@@ -25,6 +25,17 @@ PHONE_CSS = """<style>
   [data-testid="stChatMessage"] [data-testid="stMarkdownContainer"] a[href^="#source-"] {
     padding: 12px 4px;
   }
+  /* The answer's action row on one line: icons only, the labels kept for screen readers and
+     as each button's accessible name (visually hidden, not removed), popover chevrons dropped. */
+  [class*="st-key-actions-"] { gap: 0.25rem; }
+  [class*="st-key-actions-"] button { min-width: 44px; justify-content: center; }
+  [class*="st-key-actions-"] button [data-testid="stMarkdownContainer"] {
+    position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
+    white-space: nowrap;
+  }
+  [class*="st-key-actions-"] [data-testid="stPopoverButton"] div[aria-hidden="true"] {
+    display: none;
+  }
 }
 [data-testid="stChatMessage"] [data-testid="stMarkdownContainer"] a[href^="#source-"] {
   text-decoration: none; font-weight: 600;

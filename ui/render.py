@@ -16,7 +16,7 @@ import streamlit as st
 
 from pipelines.export import DISCLAIMER, answer_to_markdown
 from pipelines.models import Answer, Citation
-from pipelines.related import ASKED_BY_COLLEAGUES, SUGGESTED, RelatedQuestion
+from pipelines.related import ASKED_BY_COLLEAGUES, SUGGESTED
 from pipelines.render_safety import link_citations, safe_url
 from pipelines.render_safety import neutralise_markdown as safe
 from pipelines.review import is_review_notice
@@ -135,15 +135,11 @@ def related(exchange: Exchange, on_pick: Callable[[str], None]) -> None:
         if group:
             st.caption(label)
         for i, question in group:
+            # No `help=`: Streamlit then draws a second, hidden copy of the button for touch
+            # screens, and the group's caption already says where the question comes from.
             st.button(safe(question.text), key=f"related-{exchange.id}-{i}", type="tertiary",
-                      icon=":material/subdirectory_arrow_right:", help=_asked(question),
+                      icon=":material/subdirectory_arrow_right:",
                       on_click=on_pick, args=(question.text,))
-
-
-def _asked(question: RelatedQuestion) -> str:
-    if question.label == SUGGESTED:
-        return "A curated question on a topic close to yours"
-    return "Asked once before" if question.count <= 1 else f"Asked {question.count} times before"
 
 
 def actions(exchange: Exchange, on_feedback: Callable[[str], None],
@@ -173,18 +169,25 @@ def _new_conversation(exchange: Exchange, on_new: Callable[[], None] | None) -> 
 
 def feedback(exchange: Exchange, on_send: Callable[[str], None]) -> None:
     """Thumbs up/down, sent when chosen, with the comment if one was written first; or the
-    comment popover's Send button. Either way one rating per answer is stored."""
-    if exchange.feedback_sent is not None:
-        st.caption(":material/check: Feedback recorded, thank you.")
+    comment popover's Send button. One rating per answer is stored; a comment written after the
+    thumb joins that rating (the popover stays, as "Add a comment", until a comment is saved)."""
+    rated = exchange.feedback_sent is not None
+    if rated:
+        st.caption(":material/check: Feedback recorded, thank you." if exchange.comment_sent
+                   else ":material/check: Recorded")  # short: the row stays one line on a phone
+    else:
+        st.feedback("thumbs", key=f"rating-{exchange.id}", on_change=on_send, args=(exchange.id,))
+    if exchange.comment_sent:
         return
-    st.feedback("thumbs", key=f"rating-{exchange.id}", on_change=on_send, args=(exchange.id,))
-    with st.popover("Comment", icon=":material/rate_review:", type="tertiary",
-                    key=f"comment-box-{exchange.id}",
-                    help="Optional: write a comment, then choose thumbs up or down"):
+    # No `help=` on the popover: Streamlit would draw a hidden second button for touch screens.
+    with st.popover("Add a comment" if rated else "Comment", icon=":material/rate_review:",
+                    type="tertiary", key=f"comment-box-{exchange.id}"):
         st.text_input("Comment (optional)", key=f"comment-{exchange.id}", max_chars=1000,
                       placeholder="What was right or wrong? Please do not include patient details.")
-        st.caption("Sent with your thumbs up or down.")
-        st.button("Send feedback", key=f"send-{exchange.id}", on_click=on_send, args=(exchange.id,))
+        st.caption("Added to the rating you gave." if rated
+                   else "Optional. Sent with your thumbs up or down.")
+        st.button("Save comment" if rated else "Send feedback", key=f"send-{exchange.id}",
+                  on_click=on_send, args=(exchange.id,))
 
 
 def answer(exchange: Exchange, on_pick: Callable[[str], None], on_feedback: Callable[[str], None],

@@ -29,7 +29,9 @@ class Exchange:
     answer: Answer | None = None
     related: list[RelatedQuestion] = field(default_factory=list)
     error: str | None = None
-    feedback_sent: int | None = None
+    feedback_sent: int | None = None  # the rating stored, +1 or -1
+    feedback_id: int | None = None    # its stored row, which a later comment joins
+    comment_sent: bool = False
     feedback_problem: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
 

@@ -12,7 +12,7 @@ kidney function, not lists of diagnoses: they hold for any guideline.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ADULT_AGE = 18
 

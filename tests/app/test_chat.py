@@ -234,12 +234,28 @@ def test_feedback_with_comment_is_recorded(chat_env: Settings) -> None:
     assert len(Store(chat_env.db_url).feedback_rows()) == 1  # once per answer
 
 
-def test_a_thumb_alone_is_recorded_at_once(chat_env: Settings) -> None:
+def test_a_thumb_alone_is_recorded_at_once_and_a_later_comment_joins_it(chat_env: Settings) -> None:
     at = ask(open_chat(), SEED)
-    at.feedback(key=f"rating-{last(at).id}").set_value(1)
+    exchange_id = last(at).id
+    at.feedback(key=f"rating-{exchange_id}").set_value(1)
     at.run()
     rows = Store(chat_env.db_url).feedback_rows()
     assert [(r["rating"], r["comment"]) for r in rows] == [(1, "")]
+    assert not at.feedback  # rated: the thumbs give way to the comment box
+    save = next(b for b in at.button if b.label == "Save comment")
+    save.click()
+    at.run()  # nothing written yet
+    assert "Write a comment first." in " ".join(c.value for c in at.caption)
+    at.text_input(key=f"comment-{exchange_id}").set_value(
+        "Good, but Mrs Jane Smith (NHS 943 476 5919) needed the renal dose")
+    next(b for b in at.button if b.label == "Save comment").click()
+    at.run()
+    rows = Store(chat_env.db_url).feedback_rows()
+    assert len(rows) == 1 and rows[0]["rating"] == 1  # the same row, not a second rating
+    assert "needed the renal dose" in rows[0]["comment"]
+    assert "943 476 5919" not in rows[0]["comment"] and "Jane Smith" not in rows[0]["comment"]
+    assert any("Feedback recorded, thank you." in c.value for c in at.caption)
+    assert "Save comment" not in [b.label for b in at.button]
 
 
 def test_answer_first_red_flag_badge_lead_then_one_action_row(chat_env: Settings) -> None:

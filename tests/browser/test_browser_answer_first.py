@@ -65,8 +65,9 @@ def test_a_related_question_is_followed_then_answered_badge_first(offline_app: A
     open_app(page, offline_app.url)
     ask(page, EARLIER)
     ask(page, SEED_QUESTION)
-    related = last_answer(page).locator("[class*='st-key-related-'] button").filter(visible=True)
+    related = last_answer(page).locator("[class*='st-key-related-'] button")
     assert related.count() >= 1, "no related question offered"
+    assert related.count() == related.filter(visible=True).count()  # no hidden twins
     related.first.scroll_into_view_if_needed()
     assert question_seen_while_answering(page, related.first.click, 3), \
         "the related question was never on screen while it was answered"
@@ -85,8 +86,11 @@ def test_red_flag_banner_comes_first_on_the_phone(offline_app: AppProcess, brows
     first = answer.get_by_test_id("stElementContainer").first
     assert first.get_by_test_id("stAlertContentError").count() == 1, first.inner_text()
     assert "Red flag —" in first.inner_text(), first.inner_text()
-    banner = still_box(first)
-    badge = box(answer.locator(".stMarkdownBadge"))
+    # Both boxes once the page has stopped moving, read one after the other (a box read while
+    # the answer is still being placed can put the banner below a badge read a moment later).
+    still_box(first)
+    still_box(answer.locator(".stMarkdownBadge"))
+    banner, badge = box(first), box(answer.locator(".stMarkdownBadge"))
     _record("phone-red-flag", banner=banner, badge=badge)
     assert banner.in_view and badge.in_view, (banner, badge)
     assert banner.bottom <= badge.top, (banner, badge)
@@ -109,6 +113,12 @@ def test_phone_fits_the_width_has_44px_targets_and_reaches_the_filters(offline_a
     assert row.get_by_role("button", name="New conversation").count() == 1
     assert answer.locator("a[href^='#source-']").count() >= 1
     assert small_tap_targets(answer) == []
+    # Thumbs up and down, Comment, Download, Copy, New conversation: all shown (no hidden twins),
+    # on one line.
+    controls = row.locator("button")
+    assert controls.count() == controls.filter(visible=True).count() == 6
+    tops = {round(still_box(c).top) for c in controls.all()}
+    assert len(tops) == 1, f"the action row wraps: tops {sorted(tops)}"
     camera.shot(page, "action-row", focus=row)
 
     page.get_by_test_id("stExpandSidebarButton").click()

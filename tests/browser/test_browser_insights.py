@@ -1,6 +1,7 @@
-"""A clinical lead in chromium reads Insights: a clinician's thumbs-down with its comment and a
-low-confidence answer are listed beside the questions the library could not answer, a refused
-red-flag question is flagged as a likely wrong refusal, and the lists download as CSV."""
+"""A clinical lead in chromium reads Insights: a clinician's thumbs-down with the comment written
+after it and a low-confidence answer are listed beside the questions the library could not
+answer, a refused red-flag question is flagged as a likely wrong refusal, and the lists download
+as CSV."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from pipelines.store import Store
 from tests.browser.driver import (ADMIN_PASSWORD, ANSWER_TIMEOUT_MS, AppProcess, Camera, ask, last_answer,
                                   new_page, open_app, settle)
-from tests.browser.reading import give_feedback
+from tests.browser.reading import comment_after_rating, give_feedback
 from tests.browser.test_browser_admin import sign_in
 
 pytestmark = pytest.mark.browser
@@ -45,7 +46,8 @@ def test_insights_list_a_thumbs_down_and_a_low_confidence_answer(admin_app: AppP
     open_app(clinician, admin_app.url)
     ask(clinician, "How should acute gout be treated?")
     answer = last_answer(clinician)
-    give_feedback(clinician, answer, "Thumbs down", COMMENT)
+    give_feedback(clinician, answer, "Thumbs down")
+    comment_after_rating(clinician, answer, COMMENT)  # the comment joins the rating already sent
     clinician.context.close()
     # A low-confidence answer and a refusal as the query log records them (the same SQLite file).
     store = Store(f"sqlite:///{admin_app.data_dir / 'app.db'}")

@@ -12,7 +12,7 @@ from pipelines.answer.followup import condense
 from pipelines.answer.patient import avoided_for, fit, read_patient
 from pipelines.answer.phrasing import is_instruction, key_phrase, row_text, table_rows
 from pipelines.grading import _covered, drug_class, measure, question_terms
-from pipelines.models import Passage, RedFlag
+from pipelines.models import Passage
 from pipelines.retrieval import Vocabulary
 from pipelines.safety import red_flags, search_text
 
