@@ -111,25 +111,41 @@ def comment_after_rating(page: Any, message: Any, comment: str) -> None:
     settle(page)
 
 
-_QUESTION_IN_VIEW_JS = """(count) => {
-  const asked = Array.from(document.querySelectorAll('[data-testid=stChatMessage]'))
-      .filter(m => m.querySelector('[data-testid=stChatMessageAvatarUser]'));
-  if (asked.length < count) return null;
-  const r = asked[count - 1].getBoundingClientRect();
-  const input = document.querySelector('[data-testid=stChatInput]');
-  return r.top >= 0 && r.bottom <= (input ? input.getBoundingClientRect().top : innerHeight) + 1;
+_WATCH_QUESTION_JS = """(count) => {
+  const watch = window.__guidelightWatch = {seen: false, stop: false};
+  const frame = () => {
+    if (watch.stop) return;
+    const asked = Array.from(document.querySelectorAll('[data-testid=stChatMessage]'))
+        .filter(m => m.querySelector('[data-testid=stChatMessageAvatarUser]'));
+    if (asked.length >= count) {
+      const r = asked[count - 1].getBoundingClientRect();
+      const header = document.querySelector('[data-testid=stHeader]');
+      const input = document.querySelector('[data-testid=stChatInput]');
+      const top = header ? Math.max(0, header.getBoundingClientRect().bottom) : 0;
+      const bottom = input ? input.getBoundingClientRect().top : innerHeight;
+      if (r.top >= top - 1 && r.top + Math.min(r.height, 24) <= bottom + 1) watch.seen = true;
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
 }"""
 
 
 def question_seen_while_answering(page: Any, submit: Callable[[], None], count: int,
                                    timeout_s: float = 180.0) -> bool:
     """Call `submit` (which asks the conversation's `count`-th question) and report whether that
-    question's bubble was on screen at some moment while its answer was being worked out."""
+    question's bubble was on screen at some moment while its answer was being worked out.
+
+    The page itself checks at every animation frame (an offline answer can take a few hundred
+    milliseconds, the time between two polls from here); "on screen" is the bubble's first line,
+    between the header and the chat input."""
     before = completed_answers(page)
+    page.evaluate(_WATCH_QUESTION_JS, count)
     submit()
-    seen, deadline = False, time.monotonic() + timeout_s
+    deadline = time.monotonic() + timeout_s
     while completed_answers(page) <= before and time.monotonic() < deadline:
-        seen = seen or bool(page.evaluate(_QUESTION_IN_VIEW_JS, count))
         time.sleep(0.05)
+    seen = bool(page.evaluate("() => { window.__guidelightWatch.stop = true; "
+                              "return window.__guidelightWatch.seen; }"))
     settle(page)
     return seen
