@@ -119,7 +119,7 @@ def test_phone_fits_the_width_has_44px_targets_and_reaches_the_filters(offline_a
     assert controls.count() == controls.filter(visible=True).count() == 6
     tops = {round(still_box(c).top) for c in controls.all()}
     assert len(tops) == 1, f"the action row wraps: tops {sorted(tops)}"
-    camera.shot(page, "action-row", focus=row)
+    camera.shot(page, "action-row", focus=row, docs_name="chat-phone-actions")
 
     page.get_by_test_id("stExpandSidebarButton").click()
     filters = page.get_by_test_id("stSidebar").get_by_text("Filter the library")
