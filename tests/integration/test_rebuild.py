@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import traceback
 from pathlib import Path
 
 from pipelines import evaluate
@@ -56,8 +57,8 @@ def ask_until_stopped(assistant: Assistant, stop: threading.Event, answers: list
     while not stop.is_set():
         try:
             answers.append(assistant.ask(QUESTIONS[n % len(QUESTIONS)], log=False))
-        except Exception as exc:  # the test counts every failure
-            failures.append(repr(exc))
+        except Exception:  # the test counts every failure, with where it came from
+            failures.append(traceback.format_exc(limit=-4))
         n += 1
 
 
