@@ -8,18 +8,27 @@ keeps every cell, in order, with its row heading first.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 from snowballstemmer import stemmer
 
-_STEMMER = stemmer("english")
+# A Snowball stemmer keeps the word it is working on in the instance, so one shared between
+# answering threads tears ("string index out of range", wrong stems): one per thread.
+_LOCAL = threading.local()
+
+
+def _stemmer():
+    if not hasattr(_LOCAL, "stemmer"):
+        _LOCAL.stemmer = stemmer("english")
+    return _LOCAL.stemmer
 
 
 @lru_cache(maxsize=65536)  # called for every word of every candidate sentence
 def root(term: str) -> str:
     """A word's family (Snowball's English stemmer): "treated", "treating" and "treatment"
     meet at "treat"; "vomited" and "vomiting" at "vomit". Retrieval keeps its lighter stemming."""
-    stemmed = _STEMMER.stemWord(term.lower())
+    stemmed = _stemmer().stemWord(term.lower())
     # Porter2 keeps "-ment" on short stems ("treatment"); the noun of a verb belongs with it.
     return stemmed[:-4] if stemmed.endswith("ment") and len(stemmed) >= 9 else stemmed
 
