@@ -323,10 +323,11 @@ class Assistant:
     def feedback(self, answer: Answer, rating: int, comment: str = "") -> int:
         """Store a rating with its comment (scrubbed); returns the row id for `feedback_comment`."""
         comment_text = self.scrubber.scrub(comment).text if comment else ""
-        return self.store.add_feedback(answer.question if not answer.redacted else "[withheld: identifiers]",
-                                answer.answer, 1 if rating > 0 else -1, comment_text,
-                                [{"n": c.n, "title": c.title, "section": c.section} for c in answer.citations],
-                                answer.index_version)
+        return self.store.add_feedback(
+            answer.question if not answer.redacted else "[withheld: identifiers]", answer.answer,
+            1 if rating > 0 else -1, comment_text,
+            [{"n": c.n, "title": c.title, "section": c.section} for c in answer.citations],
+            answer.index_version)
 
     def feedback_comment(self, feedback_id: int, comment: str) -> bool:
         """A comment written after the thumb joins that stored rating (scrubbed like the first)."""

@@ -1,6 +1,6 @@
 """What a reader sees of an answer: where its parts sit in the viewport, how big its tap targets
-are, and giving feedback through the answer's action row (thumbs, and the comment popover before or
-after the thumb).
+are, and giving feedback through the answer's action row (thumbs, and a comment before or after
+the thumb).
 
 Boxes come from `getBoundingClientRect` in the page, so they are what is on screen after the app
 has finished scrolling, not what the DOM order suggests.
@@ -85,14 +85,19 @@ def sideways_overflow(page: Any) -> tuple[int, int]:
     return tuple(page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]"))
 
 
+def _write_comment(page: Any, message: Any, comment: str) -> None:
+    """Open the row's comment popover and type `comment` (Enter commits it: a rerun)."""
+    message.locator("[class*='st-key-comment-box-'] button").first.click()
+    field = page.get_by_label("Comment (optional)").filter(visible=True)
+    field.fill(comment)
+    field.press("Enter")
+    settle(page)
+
+
 def give_feedback(page: Any, message: Any, thumb: str, comment: str | None = None) -> None:
     """Write the optional comment in the row's popover, then choose `thumb` (which sends both)."""
     if comment:
-        message.locator("[class*='st-key-comment-box-'] button").first.click()
-        field = page.get_by_label("Comment (optional)").filter(visible=True)
-        field.fill(comment)
-        field.press("Enter")  # commits the text (a rerun) before the thumb is chosen
-        settle(page)
+        _write_comment(page, message, comment)
         page.keyboard.press("Escape")
     message.get_by_role("radio", name=thumb).click()
     message.get_by_text("recorded").wait_for()  # "Recorded", or "Feedback recorded, thank you."
@@ -101,11 +106,7 @@ def give_feedback(page: Any, message: Any, thumb: str, comment: str | None = Non
 
 def comment_after_rating(page: Any, message: Any, comment: str) -> None:
     """After a thumb: the row's "Add a comment" popover, its text, then "Save comment"."""
-    message.locator("[class*='st-key-comment-box-'] button").first.click()
-    field = page.get_by_label("Comment (optional)").filter(visible=True)
-    field.fill(comment)
-    field.press("Enter")
-    settle(page)
+    _write_comment(page, message, comment)
     page.get_by_role("button", name="Save comment").filter(visible=True).click()
     message.get_by_text("Feedback recorded, thank you.").wait_for()
     settle(page)
