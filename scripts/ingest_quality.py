@@ -33,7 +33,7 @@ trimethoprim vancomycin teicoplanin linezolid moxifloxacin piperacillin tazobact
 amikacin aciclovir valaciclovir famciclovir oseltamivir zanamivir fluconazole nystatin
 clotrimazole terbinafine itraconazole mebendazole ivermectin permethrin malathion fusidic
 mupirocin neomycin chloramphenicol ibuprofen paracetamol prednisolone dexamethasone
-methenamine naproxen aspirin phenazone lidocaine estriol mometasone""".split()
+methenamine naproxen aspirin phenazone lidocaine estriol mometasone chlorhexidine""".split()
 ANTIMICROBIAL_DOCS = ("NG109", "NG84", "NG91", "NG79", "NG120", "NG112", "amoxicillin_guideline_antimicrobial",
                       "NG114", "amoxicillin_guideline_antibiotics")
 DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|g|ml|micrograms?|mg/kg|units)\b", re.I)

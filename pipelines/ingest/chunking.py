@@ -88,21 +88,57 @@ def split_table(markdown: str, max_chars: int) -> list[str]:
 
 
 def _split_row(row: str, budget: int) -> list[str]:
-    """A row too long for one passage: its longest cells move to rows of their own (each with the
-    row's first cell), so what remains (drug, dose, duration) stays together on one row."""
+    """A row too long for one passage: its longest cells move to rows of their own, in their own
+    column and with the row's first cell, so what remains (drug, dose, duration) stays together
+    on one row. A cell is cut at its entries ("Teicoplanin: ...", "Linezolid (...): ...") and
+    sentences, and a piece that continues an entry repeats the entry's label, so no piece holds a
+    dose without its drug."""
     if len(row) <= budget:
         return [row]
     cells = [c.strip() for c in row.strip().strip("|").split(" | ")]
     first, out = cells[0][:200], []
-    while len(_row(cells)) > budget and len(cells) > 2:
+    while len(_row(cells)) > budget and len(cells) > 1:
         k = max(range(1, len(cells)), key=lambda n: len(cells[n]))
         if len(cells[k]) < 40:
             break
-        for piece in _hard_wrap(cells[k], budget - len(first) - 12):
-            out.append(_row([first, piece]))
+        room = budget - len(first) - 6 * len(cells)
+        for piece in cell_pieces(cells[k], room):
+            out.append(_row([first] + ["" if n != k else piece for n in range(1, len(cells))]))
         cells[k] = "…"
+    if all(c in ("", "…") for c in cells[1:]):
+        return out
     rest = _row(cells)
     return out + ([rest] if len(rest) <= budget else [_row([first, p]) for p in _hard_wrap(rest, budget - len(first) - 12)])
+
+
+# Where an entry starts inside a cell: a capitalised name of up to four words, perhaps with a
+# bracketed note, then a colon ("Vancomycin:", "Piperacillin with tazobactam:", "Linezolid (if
+# vancomycin cannot be used; specialist advice only):").
+_ENTRY = re.compile(r"(?<!\S)(?=[A-Z][\w-]*(?: [a-z][\w-]*){0,3}(?: \([^()]{0,160}\))?: )")
+_LABEL = re.compile(r"^([A-Z][\w-]*(?: [a-z][\w-]*){0,3}(?: \([^()]{0,160}\))?):")
+
+
+def cell_pieces(text: str, room: int) -> list[str]:
+    """A long cell in pieces of at most `room` characters, cut between its entries, then between
+    sentences; an entry cut in two carries its label into the next piece."""
+    room = max(room, 120)
+    entries = [e.strip() for e in _ENTRY.split(text) if e.strip()]
+    parts: list[str] = []
+    for entry in entries:
+        if len(entry) <= room:
+            parts.append(entry)
+            continue
+        label = _LABEL.match(entry)
+        prefix = f"{label.group(1)} (continued): " if label else ""
+        chunks = [c.replace("\n", " ") for c in _split(entry, room - len(prefix), room - len(prefix))]
+        parts += [chunks[0]] + [prefix + c for c in chunks[1:]]
+    pieces: list[str] = []
+    for part in parts:
+        if pieces and len(pieces[-1]) + 1 + len(part) <= room:
+            pieces[-1] += " " + part
+        else:
+            pieces.append(part)
+    return pieces
 
 
 def _row(cells: list[str]) -> str:

@@ -18,6 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.ingest.tables import resolve_merges
+
 BAND = 0.09  # share of the page height treated as header or footer band
 SUPERSCRIPT = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
 _PAGE_LABEL = re.compile(r"\bpage\s+(\d+|[ivxlc]+)(?:\s+of\s+\d+)?\b", re.I)
@@ -176,7 +178,7 @@ def _column_order(full: list[Line], halves: list[Line]) -> list[Line]:
 def _tables(page: Any, number: int) -> list[tuple[PageTable, tuple[float, float, float, float]]]:
     found = []
     for table in page.find_tables():
-        rows = table.extract()
+        rows = resolve_merges(table.extract(), [list(row.cells) for row in table.rows])
         filled = sum(1 for row in rows for cell in row if cell and cell.strip())
         if len(rows) >= 2 and filled >= 4 and len(rows[0]) >= 2:
             found.append((PageTable(number, table.bbox[1], rows), table.bbox))

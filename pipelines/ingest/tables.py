@@ -27,6 +27,40 @@ class TableText:
         return "\n".join([self.header, rule, *(self.rows if rows is None else rows)])
 
 
+Box = tuple[float, float, float, float]
+
+
+def resolve_merges(rows: list[list[str | None]], boxes: list[list[Box | None]]) -> list[list[str | None]]:
+    """pdfplumber gives None for every grid position no cell of its own starts at. Only a
+    position under a cell that starts in the same column and spans down from a row above is a
+    vertical merge (it takes the value above); one that a cell to its left spans across, or that
+    nothing covers, is empty. Filling those from above would give a row the text of another row
+    (a dental row reading the previous infection's notes)."""
+    lefts: dict[int, float] = {}
+    for row in boxes:
+        for k, box in enumerate(row):
+            if box is not None:
+                lefts[k] = min(lefts.get(k, box[0]), box[0])
+    out: list[list[str | None]] = []
+    for i, (cells, row) in enumerate(zip(rows, boxes)):
+        tops = [b[1] for b in row if b is not None]
+        bottoms = [b[3] for b in row if b is not None]
+        y = (min(tops) + max(bottoms)) / 2 if tops else None
+        out.append([cell if cell is not None or y is None or k not in lefts
+                    or _spans_down(boxes[:i], k, lefts[k], y) else ""
+                    for k, cell in enumerate(cells)])
+    return out
+
+
+def _spans_down(above: list[list[Box | None]], k: int, left: float, y: float) -> bool:
+    """Does a cell of column `k` in a row above start at this column's left edge and reach `y`?"""
+    for row in reversed(above):
+        box = row[k] if k < len(row) else None
+        if box is not None:
+            return abs(box[0] - left) < 1.0 and box[1] < y < box[3]
+    return False
+
+
 def _clean(cell: str | None) -> str | None:
     if cell is None:
         return None
@@ -50,14 +84,15 @@ def _header(rows: list[list[str]]) -> tuple[list[str], int]:
     return [n or f"Column {k + 1}" for k, n in enumerate(names)], used
 
 
-def _fill_and_fold(rows: list[list[str | None]], cols: list[int]) -> list[list[str]]:
-    """Fill merged (None) cells from above; fold wrapped-text continuation rows into the row above."""
+def _fill_and_fold(rows: list[list[str | None]], cols: list[int], fold: bool = True) -> list[list[str]]:
+    """Fill merged (None) cells from above; fold wrapped-text continuation rows into the row above
+    (unless `fold` is off: a line grid's rows are merged by `_merge_groups`, row for row)."""
     out: list[list[str]] = []
     for raw in rows:
         cells = [_clean(raw[i]) if i < len(raw) else "" for i in cols]
         merged = [c is None for c in cells]
         cells = [c or "" for c in cells]
-        if out and _continues(out[-1], cells, merged):
+        if fold and out and _continues(out[-1], cells, merged):
             out[-1] = [f"{a} {b}".strip() if b and not m else a
                        for a, b, m in zip(out[-1], cells, merged)]
             continue
@@ -107,9 +142,10 @@ def table_text(rows: list[list[str | None]]) -> TableText | None:
         return None
     filled = [[_clean(r[i]) or "" if i < len(r) else "" for i in cols] for r in rows]
     names, used = _header(filled)
-    body = _fill_and_fold(rows[used:], cols)
     if _is_line_grid(rows[used:], cols):
-        body = _merge_groups(body, rows[used:], cols)
+        body = _merge_groups(_fill_and_fold(rows[used:], cols, fold=False), rows[used:], cols)
+    else:
+        body = _fill_and_fold(rows[used:], cols)
     lines: list[str] = []
     for cells in body:
         line = "| " + " | ".join(c.replace("|", "/") for c in cells) + " |"
