@@ -30,7 +30,7 @@ from pipelines.library import STORAGE_ERRORS, Library, Progress, no_progress
 from pipelines.models import Answer, Citation, Confidence, Passage
 from pipelines.parsing import ParserPool
 from pipelines.related import RelatedQuestion, RelatedQuestions
-from pipelines.retrieval import GuidelineRetriever, SearchFilters
+from pipelines.retrieval import Found, GuidelineRetriever, SearchFilters
 from pipelines.review import review_notice, review_overdue
 from pipelines.safety import Scrubber, clean_question, looks_like_injection, red_flags, search_text
 from pipelines.store import Store
@@ -118,8 +118,9 @@ class Assistant:
             | RunnablePassthrough.assign(condensed=timed("condense", self._condense))
             | RunnablePassthrough.assign(search_query=lambda s: s["condensed"].query)
             | RunnablePassthrough.assign(retrieved=timed("retrieve", self._retrieve))
-            | RunnablePassthrough.assign(passages=lambda s: s["retrieved"][0],
-                                         reserve=lambda s: s["retrieved"][1])
+            | RunnablePassthrough.assign(passages=lambda s: s["retrieved"].passages,
+                                         reserve=lambda s: s["retrieved"].reserve,
+                                         evidence=lambda s: s["retrieved"].evidence)
             | RunnablePassthrough.assign(composition=timed("compose", self._compose_stage))
             | RunnablePassthrough.assign(confidence=timed("grade", self._grade))
         ).with_config(run_name="guidelight_answer")
@@ -135,21 +136,22 @@ class Assistant:
     def _condense(self, state: dict[str, Any]):
         return condense(search_text(state["safety"]["text"]), [search_text(h) for h in state["safety"]["history"]])
 
-    def _retrieve(self, state: dict[str, Any]) -> tuple[list[Passage], list[Passage]]:
+    def _retrieve(self, state: dict[str, Any]) -> Found:
         """The ranked passages (cited, graded, shown as sources) and the reserve the offline
         composer may also quote from (more of the same guidelines, held back by the cap, and,
         when a red flag fired, the passages found for the red flag with the question)."""
         query = state["search_query"]
         if not query.strip():
-            return [], []
-        passages, reserve = self.retriever.search_with_reserve(query, state.get("filters"), state.get("collection"))
+            return Found([], [], [])
+        passages, reserve, evidence = self.retriever.search_with_reserve(query, state.get("filters"),
+                                                                         state.get("collection"))
         flags = state["safety"]["red_flags"]
         if flags:
             seen = {p.id for p in passages + reserve}
             flagged = self.retriever.search(" ".join(f.name for f in flags) + " " + query,
                                             state.get("filters"), state.get("collection"))
             reserve += [p for p in flagged if p.id not in seen]
-        return passages, reserve
+        return Found(passages, reserve, evidence)
 
     def _compose_stage(self, state: dict[str, Any]) -> composer.Composition:
         """The offline composition, always: it is the answer offline, chooses the passages a
@@ -167,7 +169,7 @@ class Assistant:
             return Confidence("insufficient", ["This reads as an instruction to the assistant, not a "
                                                "clinical question, so it is not answered."])
         vocab = self.retriever.vocabulary(state.get("collection"))
-        evidence = measure(state["search_query"], state["passages"], vocab)
+        evidence = measure(state["search_query"], state.get("evidence") or state["passages"], vocab)
         evidence = with_lead(evidence, state["search_query"], state["composition"], vocab,
                              urgent=state["composition"].urgent is not None)
         return grade(evidence, self.thresholds)

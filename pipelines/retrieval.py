@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import yaml
@@ -65,6 +65,25 @@ def english_word(term: str) -> bool:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(term, "en") >= ENGLISH_ZIPF
+
+
+# What a guideline's passages are shown in, best first: what it recommends (a recommendation or
+# a table), then what it explains around that (background), then why (rationale), then what it
+# asks to be studied (research). The fused rank orders passages within one kind.
+KIND_ORDER = {"recommendation": 0, "table": 0, "background": 1, "rationale": 2, "research": 3}
+
+
+def recommendations_first(points: list[Hit]) -> list[Hit]:
+    """The fused ranking with each guideline keeping its places but filling them with its own
+    passages in `KIND_ORDER`: which guidelines rank where is unchanged, and a guideline's
+    recommendation is shown before its committee's rationale that the search ranked higher (the
+    rationale repeats the recommendation's words, so it often does)."""
+    queues: dict[str, list[Hit]] = {}
+    for point in points:
+        queues.setdefault((point.payload or {}).get("guideline_id", ""), []).append(point)
+    for queue in queues.values():
+        queue.sort(key=lambda h: KIND_ORDER.get((h.payload or {}).get("kind", ""), 1))  # stable
+    return [queues[(point.payload or {}).get("guideline_id", "")].pop(0) for point in points]
 
 
 @dataclass(frozen=True)
@@ -161,6 +180,16 @@ class Vocabulary:
         return " ".join(fixed)
 
 
+class Found(NamedTuple):
+    """What a search found: the passages to show, best first (each guideline's recommendations
+    before its rationale), more from the same guidelines for the composer (`reserve`), and the
+    passages in the search's own order, for measuring the evidence."""
+
+    passages: list[Passage]
+    reserve: list[Passage]
+    evidence: list[Passage]
+
+
 class GuidelineRetriever(BaseRetriever):
     """Retrieves ranked `Passage`s (as Documents) from the collection behind the live alias."""
 
@@ -204,7 +233,7 @@ class GuidelineRetriever(BaseRetriever):
 
     def search_with_reserve(self, query: str, filters: SearchFilters | None = None,
                             collection: str | None = None,
-                            reserve_k: int = 4) -> tuple[list[Passage], list[Passage]]:
+                            reserve_k: int = 4) -> Found:
         """`search`'s passages, and up to `reserve_k` more from the guidelines they come from
         that the per-guideline cap held back (in fused order), for the composer to draw on: the
         cap keeps the sources varied, but the sentence that answers may sit in a fourth chunk."""
@@ -227,32 +256,43 @@ class GuidelineRetriever(BaseRetriever):
             similarity = float(query_vec @ vector / (np.linalg.norm(vector) or 1.0)) if vector.size else 0.0
             return Passage.from_payload(point.id, point.payload or {}, similarity)
 
-        chosen: list[Passage] = []
+        accepted = [p for p in points
+                    if self.is_active((p.payload or {}).get("guideline_id", ""), str((p.payload or {}).get("version", "")))
+                    and wanted.accepts(p.payload or {})]
+        made: dict[str, Passage] = {}
+
+        def passages(hits: list[Hit], first_rank: int = 1) -> list[Passage]:
+            out = []
+            for rank, hit in enumerate(hits, first_rank):
+                found = made.setdefault(hit.id, passage(hit))
+                found.rank = found.rank or rank
+                out.append(found)
+            return out
+
+        shown, held_back = self._cap(recommendations_first(accepted))
+        chosen = passages(shown)
+        reserve = passages([h for h in held_back if (h.payload or {}).get("guideline_id") in
+                            {p.guideline_id for p in chosen}][:reserve_k], len(chosen) + 1)
+        self._add_sentences(name, chosen + reserve, query_vec)
+        # The evidence (how well the library covers the question) is read in the search's own
+        # order, whatever kind of text ranked best: the kind order is how the answer is shown.
+        evidence = passages(self._cap(accepted)[0])
+        return Found(chosen, reserve, evidence)
+
+    def _cap(self, points: list[Hit]) -> tuple[list[Hit], list[Hit]]:
+        """The first `top_k` points with at most `per_guideline_cap` from one guideline, and the
+        points held back."""
+        chosen: list[Hit] = []
         held_back: list[Hit] = []
         per_doc: Counter[str] = Counter()
         for point in points:
-            payload = point.payload or {}
-            gid, version = payload.get("guideline_id", ""), str(payload.get("version", ""))
-            if not self.is_active(gid, version) or not wanted.accepts(payload):
-                continue
-            if len(chosen) >= self.top_k:
-                held_back.append(point)
-                continue
-            if per_doc[gid] >= self.per_guideline_cap:
+            gid = (point.payload or {}).get("guideline_id", "")
+            if len(chosen) >= self.top_k or per_doc[gid] >= self.per_guideline_cap:
                 held_back.append(point)
                 continue
             per_doc[gid] += 1
-            chosen.append(passage(point))
-            chosen[-1].rank = len(chosen)
-        reserve = []
-        for point in held_back:
-            if len(reserve) >= reserve_k:
-                break
-            if (point.payload or {}).get("guideline_id") in per_doc:
-                reserve.append(passage(point))
-                reserve[-1].rank = len(chosen) + len(reserve)
-        self._add_sentences(name, chosen + reserve, query_vec)
-        return chosen, reserve
+            chosen.append(point)
+        return chosen, held_back
 
     def _add_sentences(self, name: str, passages: list[Passage], query_vec: np.ndarray) -> None:
         """Each passage's sentence vectors and their similarity to the question, read for these

@@ -22,12 +22,17 @@ _SECTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
                              r"|\bevidence (?:statements?|review|summary|base)\b|\bsummary of (?:the )?evidence\b|\bimpact on practice\b"
                              r"|\bhow the recommendations might affect\b", re.I)),
     ("contents", re.compile(r"^\s*(table of )?contents\s*$", re.I)),
-    ("references", re.compile(r"^\s*(\d+(\.\d+)*\s+)?(references|bibliography|your responsibility|copyright"
+    ("references", re.compile(r"^\s*((?:annex|appendix)\s+\w+\s+|\d+(\.\d+)*\s+)?(references|bibliography|your responsibility|copyright"
                               r"|declarations? of interests?|guideline development group|finding more information|update information"
                               r"|resources|acknowledgements|glossary of abbreviations|abbreviations"
                               r"|(?:other )?sources of (?:further )?information|further information|useful (?:links|resources)"
                               r"|about this guideline|development of (the|this) guideline"
-                              r"|membership of the guideline)\b", re.I)),
+                              r"|membership of the guideline"
+                              # a trust document's control box, a guideline's search strategies
+                              r"|document (?:ratification|control|history)(?: details)?|version (?:control|history)"
+                              r"|(?:summary of )?search (?:histor(?:y|ies)|strateg(?:y|ies)))\b", re.I)),
+    # NICE's definitions of the words its recommendations use, printed under "Recommendations"
+    ("background", re.compile(r"^\s*(\d+(\.\d+)*\s+)?(terms used in (this|the) guideline|glossary|definitions)\s*$", re.I)),
     ("recommendation", re.compile(r"^\s*(\d+(\.\d+)*\s+)?(key\s+|the\s+|summary of\s+)?recommendations?\s*$", re.I)),
 ]
 _NAVIGATION = re.compile(r"^(return to (the )?recommendations?|back to top|see the rationale"

@@ -179,7 +179,7 @@ def flow_to_sections(flow: list[Any], title: str, labels: dict[int, str | None])
         path = (title, *[h for _, h in stack])
         if isinstance(item, PageTable):
             table = table_text(item.rows)
-            if table is not None:
+            if table is not None and section_kind(path[1:]) not in NOT_INDEXED:
                 sections.append(Section(path, table.markdown(), item.page, "table", labels.get(item.page),
                                         item.page))
             if stack and _CAPTION.match(stack[-1][1]):

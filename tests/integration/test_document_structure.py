@@ -15,8 +15,8 @@ from pipelines.ingest import chunk_sections, parse_document
 from pipelines.ingest.kinds import NOT_INDEXED, section_kind
 from pipelines.models import Chunk, ParsedDocument
 from pipelines.validate import Limits
-from tests.support.realistic_docs import (DocumentTruth, nice_style_guideline, sign_style_guideline,
-                                          trust_prescribing_document)
+from tests.support.realistic_docs import (TRUST_CONTROL_HEADING, DocumentTruth, nice_style_guideline,
+                                          sign_style_guideline, trust_prescribing_document)
 
 LIMITS = Limits(50_000_000, 100.0, 200_000_000)
 GENERATORS = {"nice": nice_style_guideline, "sign": sign_style_guideline, "trust": trust_prescribing_document}
@@ -100,6 +100,16 @@ def test_every_dose_row_carries_its_drug_and_column_headers(parsed, name: str) -
     assert tables and all(c.text.startswith("| " + " | ".join(truth.dose_header)) for c in tables)
     for drug, band, dose in truth.dose_rows:
         assert any(drug in row and band in row and dose in row for row in rows), (drug, band, dose)
+
+
+def test_a_trust_documents_control_box_is_not_indexed_as_guidance(parsed) -> None:
+    """"Document ratification details" at the end (who ratified it, when) is administration: no
+    passage comes from it, while the dose table and the dates on the first page are still read."""
+    truth, doc, chunks = parsed["trust"]
+    assert TRUST_CONTROL_HEADING in truth.headings
+    assert not any(TRUST_CONTROL_HEADING in c.section or "Ratified by" in c.text for c in chunks)
+    assert any(c.kind == "table" and truth.dose_header[0] in c.text for c in chunks)
+    assert doc.meta.review_date
 
 
 def test_hyphenation_superscripts_and_two_columns_are_repaired(parsed) -> None:

@@ -1127,6 +1127,10 @@ TRUST_FOOTER = "Fictional cough prescribing guidance. Version 2.1. TEST DOCUMENT
 TRUST_VERSION = (("Version", "2.1"), ("Approved by", "Fictional ICB Prescribing Committee"),
                  ("Date approved", "June 2024"), ("Review date", "June 2026"))
 TRUST_DOSE_HEADER = ("Drug", "Dose", "Notes")
+# The document-control box at the end of a trust document: administration, not guidance.
+TRUST_CONTROL_HEADING = "Document ratification details"
+_TRUST_CONTROL = (_Group("Ratified by", [("Fictional ICB Prescribing Committee",)]),
+                  _Group("Date ratified", [("June 2024",)]), _Group("Author", [("Medicines Optimisation Team",)]))
 _TRUST_DOSES = (
     _Group("Fictomycin", [("250 mg three times a day for 5 days",
                            "First choice. Take with food. Avoid in severe renal impairment.")]),
@@ -1176,6 +1180,7 @@ _TRUST_BODY = (
         "Invented national guidance on cough in adults. TEST DOCUMENT, 2023.")),
     _Block("text", "Prepared by the Medicines Optimisation Team. Contact the team through the "
            "fictional ICB intranet if you have comments on this document."),
+    _Block("h0", TRUST_CONTROL_HEADING), _Block("control"),
 )
 
 
@@ -1218,6 +1223,8 @@ def _trust_render(total: int) -> tuple[_Pdf, _Flow, int]:
     for block in _TRUST_BODY:
         if block.kind == "table":
             table_page = _table(flow, (40.0, 60.0, 70.0), _TRUST_DOSES, TRUST_DOSE_HEADER)
+        elif block.kind == "control":
+            _table(flow, (50.0, 120.0), _TRUST_CONTROL, size=9.5)
         elif block.kind == "h0":
             flow.heading(block.text, 0, 13.0, False)
         else:
