@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipelines.answer.narrow import for_patient
 from pipelines.answer.patient import Fit, Patient, avoided_for, fit
-from pipelines.grading import _plain, named_conditions
+from pipelines.grading import _plain, drug_class, named_conditions
 from pipelines.answer.phrasing import bullet, is_instruction, is_row, root, row_text, table_rows
 from pipelines.index import MAX_SENTENCES
 from pipelines.models import Passage, is_demo
@@ -55,6 +56,20 @@ INTENT_BOOST = 0.12
 _ASKS_ACTION = re.compile(r"\b(what (do|should|can) (i|we) (do|give|offer|use|try)|what now|next step|what next|what to do"
                           r"|how (do i|to|should i) (manage|treat|refer)|anything else)\b", re.I)
 INSTRUCTION_BONUS, ACTION_ASKED_BONUS = 0.04, 0.08
+# A treatment question is answered by a regimen: a sentence that gives a dose ("500 mg four
+# times a day", "62.5-125 mg", "50 micrograms") says what to give. Asked for the dose itself, the
+# dose is the answer: it counts as much as the section the question asks for.
+_DOSE = re.compile(r"\b\d+(?:[.,]\d+)?(?:\s?(?:-|–|to)\s?\d+(?:[.,]\d+)?)?\s?"
+                   r"(?:mg|micrograms?|mcg|g|ml|mmol|units?|IU)(?:/kg)?\b", re.I)
+_ASKS_DOSE = re.compile(r"\b(dos(?:e|es|ing|age)|how much|how many (?:mg|tablets))\b", re.I)
+REGIMEN_BONUS = INTENT_BOOST / 2
+
+
+def regimen_bonus(question: str) -> float:
+    """What a sentence that gives a dose gains for this question."""
+    if _ASKS_DOSE.search(question):
+        return INTENT_BOOST
+    return REGIMEN_BONUS if "treatment" in intents(question) else 0.0
 
 
 def asks_action(question: str) -> bool:
@@ -115,6 +130,7 @@ def candidates(request: Request, passages: list[Passage], vocab: Vocabulary,
                left_out: dict[str, int] | None = None) -> list[Candidate]:
     wanted_sections = [INTENTS[name][1] for name in intents(request.question)]
     instruction_bonus = INSTRUCTION_BONUS + (ACTION_ASKED_BONUS if asks_action(request.question) else 0.0)
+    dose_bonus = regimen_bonus(request.question)
     weights = _weights(request, vocab)
     total = sum(weights.values()) or 1.0
     every_sentence = [s for p in passages for s in split_sentences(p.text)]
@@ -122,10 +138,13 @@ def candidates(request: Request, passages: list[Passage], vocab: Vocabulary,
     has = tuple(named_conditions(request.question))  # what the patient has: "without X" is not for them
     out = []
     for passage in passages:
-        title_fit = fit(request.patient, passage.title)  # "Lower urinary tract symptoms in men"
-        if title_fit.conflict:
+        # A guideline or a section written for another group ("Lower urinary tract symptoms in
+        # men", "Management › Non-pregnant women aged 16 and over"): none of its sentences.
+        label_fit = fit(request.patient, passage.title)
+        label_fit = label_fit if label_fit.conflict else fit(request.patient, passage.section)
+        if label_fit.conflict:
             if left_out is not None:
-                left_out[title_fit.conflict] = left_out.get(title_fit.conflict, 0) + 1
+                left_out[label_fit.conflict] = left_out.get(label_fit.conflict, 0) + 1
             continue
         heading_roots = {root(t) for t in terms(f"{passage.title} {passage.section}")}
         boost = INTENT_BOOST if any(re.search(pattern, passage.section.lower()) for pattern in wanted_sections) else 0.0
@@ -136,7 +155,8 @@ def candidates(request: Request, passages: list[Passage], vocab: Vocabulary,
                    and len(passage.sentence_similarity) == min(len(sentences), MAX_SENTENCES))
         rows = table_rows(passage.text)
         for i, sentence in enumerate(sentences):
-            shown = row_text(sentence, rows[sentence]) if sentence in rows else sentence
+            # A dose per age band, or an alternative for an allergy: this patient's clause only.
+            shown = row_text(sentence, rows[sentence]) if sentence in rows else for_patient(sentence, request.patient)
             if is_row(sentence) and sentence not in rows:
                 continue  # a header or separator row
             if (len(shown) < MIN_CHARS or shown.endswith(":") or _BOILERPLATE.match(shown)
@@ -148,7 +168,9 @@ def candidates(request: Request, passages: list[Passage], vocab: Vocabulary,
                     left_out[suits.conflict] = left_out.get(suits.conflict, 0) + 1
                 continue
             sentence_terms = frozenset(terms(shown))
-            sentence_roots = {root(t) for t in sentence_terms}
+            # A drug counts for its class ("flucloxacillin" answers "which antibiotic").
+            sentence_roots = {root(t) for t in sentence_terms} | {
+                root(word) for t in sentence_terms for name in drug_class(t) for word in name.split()}
             overlap = sum(w for t, w in weights.items() if t in sentence_roots)
             context = sum(w for t, w in weights.items() if t in heading_roots and t not in sentence_roots)
             lexical = (overlap + 0.5 * context) / total
@@ -158,6 +180,7 @@ def candidates(request: Request, passages: list[Passage], vocab: Vocabulary,
             score = (0.40 * lexical + 0.35 * semantic + 0.15 * passage.similarity
                      - 0.015 * min(passage.rank - 1, 5) - length_penalty + boost
                      + KIND_PRIOR.get(passage.kind, 0.0) + (instruction_bonus if is_instruction(shown) else 0.0)
+                     + (dose_bonus if dose_bonus and _DOSE.search(shown) else 0.0)
                      + (SPECIFIC_BONUS if suits.specific else 0.0) - (OTHER_GROUP_PENALTY if suits.other_group else 0.0))
             out.append(Candidate(shown, passage, score, sentence_terms,
                                  passage.sentence_vectors[i] if has_vector else None, suits, semantic, lexical))

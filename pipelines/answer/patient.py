@@ -153,30 +153,27 @@ def _years(value: str, unit: str | None) -> float:
 
 
 def _age_conflict(sentence: str, age: float) -> bool:
-    """The sentence names an age band that leaves this age out."""
+    """The sentence names age bands and none of them holds this age. A sentence that lists
+    several bands ("125 mg at 1-11 months, 250 mg at 1-4 years and 500 mg at 5-17 years") is a
+    dosing row for each of them: it is for this child when one of its bands is."""
+    holds: list[bool] = []
     for match in _RANGE.finditer(sentence):
         unit = match.group(4)
         low = _years(match.group(1), match.group(2) or unit)
         high = _years(match.group(3), unit)
-        if low <= high and not (low <= age < high + 1):
-            if "kg" in sentence[match.end():match.end() + 4]:
-                continue
-            return True
+        if low <= high and "kg" not in sentence[match.end():match.end() + 4]:
+            holds.append(low <= age < high + 1)
     for match in _UNDER.finditer(sentence):
-        if age >= _years(match.group(1), match.group(2)):
-            return True
+        holds.append(age < _years(match.group(1), match.group(2)))
     for match in _AGED_RANGE.finditer(sentence):
         low, high = float(match.group(1)), float(match.group(2))
-        if low <= high and not (low <= age < high + 1):
-            return True
+        if low <= high:
+            holds.append(low <= age < high + 1)
     for match in _AGED_UNDER.finditer(sentence):
-        if age >= float(match.group(1)):
-            return True
+        holds.append(age < float(match.group(1)))
     for match in _AGED_OVER.finditer(sentence):
-        limit = float(match.group(1) or match.group(2))
-        if age < limit:
-            return True
-    return False
+        holds.append(age >= float(match.group(1) or match.group(2)))
+    return bool(holds) and not any(holds)
 
 
 def drug_words(sentence: str) -> set[str]:
