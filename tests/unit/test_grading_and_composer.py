@@ -264,7 +264,7 @@ def test_a_question_about_a_condition_held_only_in_passing_abstains_naming_it() 
 
 def test_own_guidance_goes_ahead_of_demonstration_passages_only_when_both_are_held() -> None:
     from pipelines.index import Hit
-    from pipelines.retrieval import DEMO_RANK_PENALTY, own_guidance_first
+    from pipelines.ordering import DEMO_RANK_PENALTY, own_guidance_first
 
     demo, own = "Demonstration summary (based on NICE NG153)", "NHS Example Trust"
 

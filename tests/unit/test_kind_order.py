@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pipelines.index.base import Hit
 from pipelines.ingest.kinds import section_kind
-from pipelines.retrieval import recommendations_first
+from pipelines.ordering import recommendations_first
 
 
 def _hit(n: int, guideline: str, kind: str) -> Hit:
