@@ -118,6 +118,9 @@ def test_clean_question_keeps_identifier_free_text(scrubber: Scrubber) -> None:
     ("crushing central chest pain radiating to the left arm", "Acute coronary syndrome"),
     ("sudden facial droop and slurred speech", "Stroke or TIA"),
     ("fever, headache and neck stiffness, ?meningitis", "Meningitis or meningococcal disease"),
+    ("sudden severe headache, the worst ever, like being hit on the head", "Subarachnoid haemorrhage"),
+    ("thunderclap headache an hour ago", "Subarachnoid haemorrhage"),
+    ("pyelonephritis, RR 28, heart rate 140", "Suspected sepsis"),
 ])
 def test_red_flags_trigger_the_notice(question: str, flag: str) -> None:
     flags = red_flags(question)
@@ -129,6 +132,8 @@ def test_red_flags_trigger_the_notice(question: str, flag: str) -> None:
     "How long should a trial of quinine be for nocturnal leg cramps?",
     "treatment of mild acne in teenagers",
     "what is the target blood pressure in type 2 diabetes",
+    "tension-type headache for weeks, what painkiller",
+    "resting heart rate 72, RR 14 - is he fit to fly",
 ])
 def test_benign_questions_raise_no_red_flag(question: str) -> None:
     assert red_flags(question) == []
