@@ -36,6 +36,10 @@ _BREASTFEEDING = re.compile(r"\b(breast\s*-?\s*feed\w*|lactat\w*)\b", re.I)
 _PENICILLIN_ALLERGY = re.compile(r"\b(pen(icillin)?|pcn|amoxicillin)\s*-?\s*allerg\w*|allerg\w*\s+(to\s+)?"
                                  r"(pen(icillin)?|pcn|amoxicillin)\b|\bpenicillin[- ]sensitiv\w*", re.I)
 _EGFR = re.compile(r"\begfr\s*(?:of\s*|is\s*|=\s*|:\s*|~\s*)?(\d{1,3})\b", re.I)
+# An older person named without an age: NICE's "older people" are 65 and over.
+_OLDER_WORDS = re.compile(r"\b(elderly|frail|pensioner|older (?:adult|person|people|patient|man|woman|lady|gentleman)s?"
+                          r"|old (?:lady|man|woman|gentleman)|over[- ]65s?)\b", re.I)
+OLDER_AGE = 65
 _SEVERE_RENAL = re.compile(r"\b(ckd\s*(stage\s*)?(g?4|g?5)|dialysis|renal failure|kidney failure|esrf)\b", re.I)
 
 
@@ -52,6 +56,7 @@ class Patient:
     penicillin_allergy: bool = False
     egfr: int | None = None
     severe_renal: bool = False
+    older: bool = False  # "elderly", "older woman": 65 or over, no age given
 
     @property
     def stated(self) -> bool:
@@ -64,6 +69,8 @@ class Patient:
             parts.append(f"aged {self.age:g}" if self.age >= 1 else "under 1 year")
         elif self.child:
             parts.append("a child")
+        elif self.older:
+            parts.append("an older person")
         if self.sex:
             parts.append(self.sex)
         if self.pregnant:
@@ -112,7 +119,8 @@ def read_patient(question: str) -> Patient:
         adult=adult, sex=sex, pregnant=pregnant, not_pregnant=bool(_NOT_PREGNANT.search(text)),
         breastfeeding=bool(_BREASTFEEDING.search(text)),
         penicillin_allergy=bool(_PENICILLIN_ALLERGY.search(text)),
-        egfr=int(egfr_match.group(1)) if egfr_match else None, severe_renal=bool(_SEVERE_RENAL.search(text)))
+        egfr=int(egfr_match.group(1)) if egfr_match else None, severe_renal=bool(_SEVERE_RENAL.search(text)),
+        older=age is None and not child and bool(_OLDER_WORDS.search(text)))
 
 
 # --- the sentence -------------------------------------------------------------------------------
@@ -223,6 +231,8 @@ def fit(patient: Patient, sentence: str, avoided: set[str] = frozenset(),  # typ
         result.conflict = "for adults"
     elif patient.age is not None and _age_conflict(sentence, patient.age):
         result.conflict = "for another age group"
+    elif patient.older and all(_age_conflict(sentence, a) for a in range(OLDER_AGE, 100, 5)):
+        result.conflict = "for another age group"  # "adults under 65" for an elderly patient
     men, women = bool(_S_MEN.search(sentence)), bool(_S_WOMEN.search(sentence))
     if patient.sex == "female" and men and not women:
         result.conflict = result.conflict or "for men"
@@ -254,6 +264,7 @@ def fit(patient: Patient, sentence: str, avoided: set[str] = frozenset(),  # typ
     result.specific = bool(
         (patient.pregnant and pregnancy_s) or (patient.breastfeeding and _S_BREASTFEEDING.search(sentence))
         or (patient.penicillin_allergy and allergy_s) or (patient.child and child_s)
+        or (patient.older and not result.conflict and bool(_AGED_OVER.search(sentence) or _AGED_RANGE.search(sentence)))
         or (patient.egfr is not None and re.search(r"\begfr\b|renal|kidney function", sentence, re.I)))
     result.other_group = not result.specific and bool(
         (pregnancy_s and not patient.pregnant) or (allergy_s and not patient.penicillin_allergy)

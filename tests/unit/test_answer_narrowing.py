@@ -62,3 +62,12 @@ def test_a_treatment_question_is_led_by_the_sentence_that_gives_the_regimen() ->
     assert composition.markdown.startswith("Offer oral flucloxacillin 500 mg")
     assert regimen_bonus("amoxicillin dose for a 3yo") > regimen_bonus("which antibiotic for cellulitis") > 0
     assert regimen_bonus("what are the symptoms of cellulitis") == 0
+
+
+def test_an_older_patient_named_without_an_age_is_not_given_the_under_65_line() -> None:
+    patient = read_patient("levothyroxine starting dose in an elderly man with IHD")
+    assert patient.older and patient.age is None and patient.describe() == "an older person, male"
+    assert fit(patient, "For adults under 65 with no heart disease, start at 1.6 micrograms per kg.").conflict
+    assert fit(patient, "For people aged 65 and over, start at 25 micrograms a day.").specific
+    assert not fit(patient, "Offer levothyroxine to adults with overt hypothyroidism.").conflict
+    assert not read_patient("8yo boy, older brother has asthma").older
