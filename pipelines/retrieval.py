@@ -232,8 +232,9 @@ class GuidelineRetriever(BaseRetriever):
 
         shown, held_back = self._cap(recommendations_first(accepted))
         chosen = passages(shown)
-        reserve = passages([h for h in held_back if (h.payload or {}).get("guideline_id") in
-                            {p.guideline_id for p in chosen}][:reserve_k], len(chosen) + 1)
+        shown_guidelines = {p.guideline_id for p in chosen}
+        reserve = passages([h for h in held_back if (h.payload or {}).get("guideline_id") in shown_guidelines][:reserve_k],
+                           len(chosen) + 1)
         self._add_sentences(name, chosen + reserve, query_vec)
         # The evidence (how well the library covers the question) is read in the search's own
         # order, whatever kind of text ranked best: the kind order is how the answer is shown.

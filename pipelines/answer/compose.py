@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipelines.answer.narrow import for_patient
+from pipelines.answer.narrow import DOSE, for_patient
 from pipelines.answer.patient import Fit, Patient, avoided_for, fit
 from pipelines.grading import _plain, drug_class, named_conditions
 from pipelines.answer.phrasing import bullet, is_instruction, is_row, root, row_text, table_rows
@@ -59,8 +59,6 @@ INSTRUCTION_BONUS, ACTION_ASKED_BONUS = 0.04, 0.08
 # A treatment question is answered by a regimen: a sentence that gives a dose ("500 mg four
 # times a day", "62.5-125 mg", "50 micrograms") says what to give. Asked for the dose itself, the
 # dose is the answer: it counts as much as the section the question asks for.
-_DOSE = re.compile(r"\b\d+(?:[.,]\d+)?(?:\s?(?:-|–|to)\s?\d+(?:[.,]\d+)?)?\s?"
-                   r"(?:mg|micrograms?|mcg|g|ml|mmol|units?|IU)(?:/kg)?\b", re.I)
 _ASKS_DOSE = re.compile(r"\b(dos(?:e|es|ing|age)|how much|how many (?:mg|tablets))\b", re.I)
 REGIMEN_BONUS = INTENT_BOOST / 2
 
@@ -180,7 +178,7 @@ def candidates(request: Request, passages: list[Passage], vocab: Vocabulary,
             score = (0.40 * lexical + 0.35 * semantic + 0.15 * passage.similarity
                      - 0.015 * min(passage.rank - 1, 5) - length_penalty + boost
                      + KIND_PRIOR.get(passage.kind, 0.0) + (instruction_bonus if is_instruction(shown) else 0.0)
-                     + (dose_bonus if dose_bonus and _DOSE.search(shown) else 0.0)
+                     + (dose_bonus if dose_bonus and DOSE.search(shown) else 0.0)
                      + (SPECIFIC_BONUS if suits.specific else 0.0) - (OTHER_GROUP_PENALTY if suits.other_group else 0.0))
             out.append(Candidate(shown, passage, score, sentence_terms,
                                  passage.sentence_vectors[i] if has_vector else None, suits, semantic, lexical))

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import re
 
-from pipelines.answer.patient import _PENICILLINS, _S_ALLERGY, Patient, _age_conflict
+from pipelines.answer.patient import _PENICILLINS, _S_ALLERGY, Patient, age_bands
 
 _CLAUSES = re.compile(r",\s*(?:and\s+|or\s+)?|;\s*|\s+(?:and|or)\s+(?=\d)")
 _ALTERNATIVES = re.compile(r",?\s+or\s+")
-_DOSE = re.compile(r"\b\d+(?:[.,]\d+)?(?:\s?(?:-|–|to)\s?\d+(?:[.,]\d+)?)?\s?(?:mg|micrograms?|mcg|g|ml|units?)(?:/kg)?\b",
-                   re.I)
+# A dose: "500 mg", "62.5–125 mg", "10 mg/kg", "50 micrograms", "400 IU".
+DOSE = re.compile(r"\b\d+(?:[.,]\d+)?(?:\s?(?:-|–|to)\s?\d+(?:[.,]\d+)?)?\s?"
+                  r"(?:mg|micrograms?|mcg|g|ml|mmol|units?|IU)(?:/kg)?\b", re.I)
 _FREQUENCY = re.compile(r"\b(?:once|twice|three times|four times)(?: a day| daily)?\b|\bevery \d+ hours\b", re.I)
-_BAND = re.compile(r"\b\d{1,2}\s*(?:months?|years?)?\s*(?:to|-|–|until)\s*\d{1,2}\s*(?:months?|years?)\b"
-                   r"|\b(?:under|over|aged)\s+\d{1,2}\b", re.I)
 
 
 def for_patient(sentence: str, patient: Patient) -> str:
@@ -44,19 +43,20 @@ def _finish(text: str) -> str:
 
 def _age_clause(sentence: str, age: float) -> str | None:
     clauses = [c for c in _CLAUSES.split(sentence.strip()) if c and c.strip()]
-    banded = [(c, not _age_conflict(c, age)) for c in clauses if _BAND.search(c)]
+    banded = [(c, any(holds)) for c in clauses for holds in [age_bands(c, age)] if holds]
     kept = [c for c, holds in banded if holds]
-    if len(banded) < 2 or len(kept) != 1 or not _DOSE.search(kept[0]):
+    if len(banded) < 2 or len(kept) != 1 or not DOSE.search(kept[0]):
         return None
-    first = clauses[0]
-    dose = _DOSE.search(first)
+    first, clause = clauses[0], kept[0].strip()
+    dose = DOSE.search(first)
     lead = first[:dose.start()] if dose else ""
-    clause = kept[0].strip()
-    if clause.startswith(lead.strip()) and lead.strip():
+    if clause == first.strip():
         lead = ""  # the kept clause is the first one: it has its lead-in already
+    elif not lead.strip() or age_bands(lead, age):
+        return None  # no lead-in naming the drug, or one that names another band: shown whole
     shared = _FREQUENCY.search(first)
     if shared and not _FREQUENCY.search(clause):
-        own = _DOSE.search(clause)
+        own = DOSE.search(clause)
         if own:
             clause = f"{clause[:own.end()]} {shared.group(0)}{clause[own.end():]}"
     return _finish(f"{lead}{clause}")

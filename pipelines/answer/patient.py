@@ -160,10 +160,8 @@ def _years(value: str, unit: str | None) -> float:
     return n / 12 if unit and unit.lower().startswith("month") else n
 
 
-def _age_conflict(sentence: str, age: float) -> bool:
-    """The sentence names age bands and none of them holds this age. A sentence that lists
-    several bands ("125 mg at 1-11 months, 250 mg at 1-4 years and 500 mg at 5-17 years") is a
-    dosing row for each of them: it is for this child when one of its bands is."""
+def age_bands(sentence: str, age: float) -> list[bool]:
+    """For each age band the sentence names, whether it holds this age."""
     holds: list[bool] = []
     for match in _RANGE.finditer(sentence):
         unit = match.group(4)
@@ -181,6 +179,14 @@ def _age_conflict(sentence: str, age: float) -> bool:
         holds.append(age < float(match.group(1)))
     for match in _AGED_OVER.finditer(sentence):
         holds.append(age >= float(match.group(1) or match.group(2)))
+    return holds
+
+
+def _age_conflict(sentence: str, age: float) -> bool:
+    """The sentence names age bands and none of them holds this age. A sentence that lists
+    several bands ("125 mg at 1-11 months, 250 mg at 1-4 years and 500 mg at 5-17 years") is a
+    dosing row for each of them: it is for this child when one of its bands is."""
+    holds = age_bands(sentence, age)
     return bool(holds) and not any(holds)
 
 

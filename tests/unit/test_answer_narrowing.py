@@ -27,6 +27,15 @@ def test_a_dose_per_age_band_is_narrowed_to_the_patients_band(question: str, exp
     assert for_patient(BANDS, read_patient(question)) == expected
 
 
+def test_a_lead_in_that_names_another_band_or_no_drug_is_not_narrowed() -> None:
+    """Narrowing must not keep the first clause's band beside this patient's dose, nor show a dose
+    without the drug it is for: such a sentence is shown whole."""
+    band_first = "Amoxicillin for children: at 1-4 years 250 mg, at 5-11 years 500 mg three times daily."
+    assert for_patient(band_first, read_patient("7yo chest infection")) == band_first
+    no_drug = "125 mg at 1-11 months, 250 mg at 1-4 years and 500 mg at 5-17 years."
+    assert for_patient(no_drug, read_patient("3yo pneumonia")) == no_drug
+
+
 def test_a_sentence_listing_several_bands_is_for_the_child_whose_band_it_holds() -> None:
     assert not fit(read_patient("3yo pneumonia"), BANDS).conflict
     assert fit(read_patient("3yo pneumonia"), "Amoxicillin at 5-17 years is 500 mg three times daily.").conflict
