@@ -186,7 +186,7 @@ class ClientIndex(IndexBase):
                                             with_payload=fields, with_vectors=vectors)]
 
     def _query(self, collection: str, dense: list[float], sparse: Any, prefetch_k: int, limit: int,
-               mode: str, where: Where | None, payload: bool, vectors: list[str],
+               mode: str, where: Where | None, payload: bool, vectors: list[str] | bool,
                exact: bool = False) -> list[Hit]:
         qfilter = to_filter(where)
         params = models.SearchParams(exact=True) if exact else None

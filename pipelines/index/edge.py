@@ -300,7 +300,7 @@ class EdgeIndex(IndexBase):
 
     # Queries --------------------------------------------------------------------------------
     def _query(self, collection: str, dense: list[float], sparse: Any, prefetch_k: int, limit: int,
-               mode: str, where: Where | None, payload: bool, vectors: list[str],
+               mode: str, where: Where | None, payload: bool, vectors: list[str] | bool,
                exact: bool = False) -> list[Hit]:
         edge_filter = to_filter(where)
         params = qe.SearchParams(exact=True) if exact else \
