@@ -57,6 +57,7 @@ def publisher_bodies(publisher: str | None) -> tuple[str, ...]:
     return ((inner.group(1) if inner else text).strip(),)
 
 
+SPELLING_CUTOFF = 0.85  # difflib ratio at which a library term is taken for the meant word
 ENGLISH_ZIPF = 2.5  # about once per 3 million words: "cushing" 3.0, "amoxicilin" 0
 
 
@@ -103,7 +104,13 @@ class Vocabulary:
         self.df = df
         self.n_docs = max(n_docs, 1)
         self.publishers = publishers or set()  # publisher lines in the collection, for filters
-        self._long_terms = [t for t in df if len(t) >= 5]
+        # Repair candidates by first letter and length: a spelling `difflib` would accept
+        # (ratio >= SPELLING_CUTOFF) is never much shorter or longer than the word it repairs, so
+        # only those lengths are compared (the same answer, without scoring every library term).
+        self._long_terms: dict[tuple[str, int], list[str]] = {}
+        for t in df:
+            if len(t) >= 5:
+                self._long_terms.setdefault((t[0], len(t)), []).append(t)
         self._fixes: dict[str, str | None] = {}
 
     @classmethod
@@ -126,8 +133,11 @@ class Vocabulary:
         if term in self.df or len(term) < 6 or not term.isalpha() or english_word(term):
             return term if term in self.df else None
         if term not in self._fixes:
-            options = [t for t in self._long_terms if t[0] == term[0]]
-            match = difflib.get_close_matches(term, options, n=1, cutoff=0.85)
+            n = len(term)
+            options = [t for size in range(n // 2, 2 * n + 1)
+                       if 2 * min(size, n) / (size + n) >= SPELLING_CUTOFF
+                       for t in self._long_terms.get((term[0], size), ())]
+            match = difflib.get_close_matches(term, options, n=1, cutoff=SPELLING_CUTOFF)
             self._fixes[term] = match[0] if match else None
         return self._fixes[term]
 

@@ -127,6 +127,27 @@ def test_spelling_repair_never_rewrites_an_english_word() -> None:
     assert vocab.correct("amoxicilin") == "amoxicillin"  # a misspelling no dictionary knows
 
 
+def test_spelling_repair_compares_only_the_lengths_difflib_could_accept() -> None:
+    """Repair looks only at library terms of a length close enough to pass the cutoff, and
+    finds what difflib finds among every term with the same first letter."""
+    import difflib
+    import itertools
+
+    words = ["nitrofurantoin", "nitrofurantoins", "nitrates", "nitrazepam", "nitroglycerin",
+             "clarithromycin", "clindamycin", "clopidogrel", "flucloxacillin", "fluconazole",
+             "trimethoprimsulfa", "trimethoprim", "tamsulosin", "terbinafine"]
+    vocab = Vocabulary.from_payloads([{"title": "", "section": "", "text": " ".join(words)}])
+    misspelt = ["nitrofurantion", "nitrofurantoinss", "nitrofuran", "clarithromicin", "clindamicyn",
+                "flucloxacilin", "flucloxacillinnn", "trimethoprimsulf", "tamsulosine", "terbinafin"]
+    for word in itertools.chain(misspelt, [w[::-1] for w in misspelt]):
+        if not word.isalpha() or word in vocab.df:
+            continue
+        options = [t for t in vocab.df if len(t) >= 5 and t[0] == word[0]]
+        want = difflib.get_close_matches(word, options, n=1, cutoff=0.85)
+        assert vocab.correct(word) == (want[0] if want else None), word
+    assert vocab.correct("nitrofurantion") == "nitrofurantoin"
+
+
 def test_placeholders_and_vignette_detail_do_not_count_as_missing_terms() -> None:
     text = "Offer amoxicillin 500 mg three times a day for 5 days for community-acquired pneumonia."
     passages = [passage(1, text, title="Pneumonia", section="Management")]
