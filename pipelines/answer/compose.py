@@ -31,6 +31,7 @@ from pipelines.text import split_sentences, terms
 
 MIN_CHARS = 30
 MAX_BULLETS = 6
+PER_PASSAGE = 3  # sentences from one passage before the others have had their turn
 _BOILERPLATE = re.compile(r"^(demonstration summary|not official guidance)", re.I)
 KIND_PRIOR = {"recommendation": 0.04, "table": 0.03, "background": 0.0, "rationale": -0.08, "research": -0.2}
 SPECIFIC_BONUS, OTHER_GROUP_PENALTY = 0.08, 0.10
@@ -211,9 +212,9 @@ def on_subject(ranked: list[Candidate], question: str) -> set[str] | None:
 
 
 def select(ranked: list[Candidate], limit: int, question: str = "") -> list[Candidate]:
-    """Best-first, skipping near-repeats, at most three sentences from one passage, and nothing
-    from a guideline unrelated to the question: when it names a condition, only the guidelines
-    about it; otherwise none whose best sentence is far below the best guideline's. Where the
+    """Best-first, skipping near-repeats, at most three sentences from one passage while other
+    passages have good ones, and nothing from a guideline unrelated to the question: when it
+    names a condition, only the guidelines about it; otherwise none whose best sentence is far below the best guideline's. Where the
     organisation's own guidance is among those, the demonstration summaries are left out."""
     if not ranked:
         return []
@@ -232,18 +233,27 @@ def select(ranked: list[Candidate], limit: int, question: str = "") -> list[Cand
     if own:  # the organisation's own guidance answers: the demonstration summaries stand back
         close -= demo
     chosen: list[Candidate] = []
+    deferred: list[Candidate] = []  # a fourth sentence of one passage waits for free places
     per_passage: dict[str, int] = {}
     floor = top * 0.5
     for cand in ranked:
         if len(chosen) >= limit or (cand.score < floor and len(chosen) >= 4):
             break
-        if cand.passage.guideline_id not in close:
+        if cand.passage.guideline_id not in close or redundant(cand, chosen):
             continue
-        if per_passage.get(cand.passage.id, 0) >= 3 or redundant(cand, chosen):
+        if per_passage.get(cand.passage.id, 0) >= PER_PASSAGE:
+            deferred.append(cand)
             continue
         per_passage[cand.passage.id] = per_passage.get(cand.passage.id, 0) + 1
         chosen.append(cand)
-    return chosen
+    # The cap keeps the answer varied, not short: where the other passages had nothing good
+    # enough, the answering passage's next sentences fill the places left, in score order.
+    for cand in deferred:
+        if len(chosen) >= limit or cand.score < floor:
+            break
+        if not redundant(cand, chosen):
+            chosen.append(cand)
+    return [chosen[0], *sorted(chosen[1:], key=lambda c: c.score, reverse=True)] if chosen else chosen
 
 
 def compose(request: Request, passages: list[Passage], vocab: Vocabulary,
