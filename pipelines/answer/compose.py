@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipelines.answer.narrow import DOSE, for_patient
-from pipelines.answer.patient import Fit, Patient, avoided_for, fit
+from pipelines.answer.patient import Fit, Patient, avoided_for, drug_words, fit
 from pipelines.grading import _plain, drug_class, named_conditions
 from pipelines.answer.phrasing import bullet, is_instruction, is_row, root, row_text, table_rows
 from pipelines.index import MAX_SENTENCES
@@ -186,9 +186,25 @@ def candidates(request: Request, passages: list[Passage], vocab: Vocabulary,
     return sorted(out, key=lambda c: c.score, reverse=True)
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def new_facts(candidate: Candidate, chosen: list[Candidate]) -> set[str]:
+    """The numbers and the rare words (drug and test names, by wordfreq) of a sentence that no
+    chosen sentence states: "ABPI below 0.9" is not "ABPI below 0.5", "oestrogen plus a
+    progestogen" is not "oestrogen-only", however close the two are in meaning."""
+    def facts(text: str) -> set[str]:
+        return set(_NUMBER.findall(text)) | drug_words(text)
+
+    said = set().union(*(facts(c.text) for c in chosen)) if chosen else set()
+    return facts(candidate.text) - said
+
+
 def redundant(candidate: Candidate, chosen: list[Candidate]) -> bool:
     """Says what a chosen sentence already says: close in meaning (stored sentence vectors) or
-    mostly the same words."""
+    mostly the same words, and no number or drug name of its own."""
+    if new_facts(candidate, chosen):
+        return False
     for other in chosen:
         if candidate.vector is not None and other.vector is not None \
                 and float(candidate.vector @ other.vector) > SAME_MEANING:

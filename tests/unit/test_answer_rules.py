@@ -211,6 +211,27 @@ def test_sentences_that_mean_the_same_are_not_both_bullets() -> None:
     assert redundant(ranked[1], ranked[:1])
 
 
+def test_a_sentence_close_in_meaning_with_its_own_number_or_drug_is_not_a_repeat() -> None:
+    text = ("An ABPI below about 0.5 suggests severe disease.\n"
+            "An ABPI below 0.9 supports a diagnosis of PAD.\n"
+            "Women without a uterus are given oestrogen-only HRT.\n"
+            "Women with a uterus need oestrogen plus a progestogen to protect the endometrium.\n"
+            "An ABPI below about 0.5 means the disease is severe.")
+    p = passage(1, text, title="Peripheral arterial disease", section="Diagnosis")
+    p.sentence_similarity = (0.6, 0.59, 0.58, 0.57, 0.56)
+    v = np.array([[1.0, 0.0], [0.97, 0.24], [0.0, 1.0], [0.2, 0.98], [0.99, 0.14]], dtype=np.float32)
+    p.sentence_vectors = v / np.linalg.norm(v, axis=1, keepdims=True)
+    ranked = candidates(Request("abpi", ["abpi"]), [p], vocab_of([p]))
+
+    def said(start: str):
+        return next(c for c in ranked if c.text.startswith(start))
+
+    first, other_threshold = said("An ABPI below about 0.5 suggests"), said("An ABPI below 0.9")
+    assert not redundant(other_threshold, [first])  # 0.9 is another threshold than 0.5
+    assert not redundant(said("Women with a uterus"), [said("Women without")])  # a progestogen
+    assert redundant(said("An ABPI below about 0.5 means"), [first, other_threshold])  # same fact
+
+
 def test_key_phrases_are_whole_or_absent() -> None:
     assert key_phrase("Offer amoxicillin for 5 days.")[0] == "Offer amoxicillin"
     assert key_phrase("Treating a flare: offer an NSAID.")[0] == "Treating a flare:"
