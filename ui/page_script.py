@@ -97,10 +97,14 @@ ANSWER_SCRIPT = """<script>
   };
   let still = 0, rounds = 0;
   const place = () => {
-    if (stopped || !answer.isConnected || ++rounds > 200) return;
+    if (stopped || !answer.isConnected || ++rounds > 400) return;
     const delta = target().getBoundingClientRect().top - header() - 8;
-    if (Math.abs(delta) > 2) { scrollerOf(answer).scrollTop += delta; still = 0; } else { still += 1; }
     const running = document.querySelector('[data-test-script-state="running"]');
+    // Stillness counts only once the run has finished: when it finishes, Streamlit removes the
+    // previous run's elements and may scroll to the bottom, so a page still while the script
+    // was running is not yet settled.
+    if (Math.abs(delta) > 2) { scrollerOf(answer).scrollTop += delta; still = 0; }
+    else { still = running ? 0 : still + 1; }
     if (still < 12 || running) setTimeout(place, 50);
   };
   setTimeout(place, 50);
