@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Iterator
 
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
@@ -20,6 +18,7 @@ from pipelines.answer import compose as composer
 from pipelines.answer import model as model_answer
 from pipelines.answer.confidence import Thresholds, grade, with_lead
 from pipelines.answer.emergency import urgent_action
+from pipelines.answer.finish import abstain_text, finish
 from pipelines.answer.followup import condense
 from pipelines.answer.patient import read_patient
 from pipelines.config import Settings
@@ -27,27 +26,15 @@ from pipelines.embeddings import make_embeddings
 from pipelines.grading import measure, question_terms
 from pipelines.index import Index
 from pipelines.library import STORAGE_ERRORS, Library, Progress, no_progress
-from pipelines.models import Answer, Citation, Confidence, Passage
+from pipelines.models import Answer, Confidence, Passage
 from pipelines.parsing import ParserPool
 from pipelines.related import RelatedQuestion, RelatedQuestions
 from pipelines.retrieval import Found, GuidelineRetriever, SearchFilters
-from pipelines.review import review_notice, review_overdue
 from pipelines.safety import Scrubber, clean_question, looks_like_injection, red_flags, search_text
 from pipelines.store import Store
 from pipelines.validate import Limits
 
 logger = logging.getLogger(__name__)
-ABSTAIN_TEXT = "No guidance in the library answers this question."
-
-
-@dataclass
-class Turn:
-    """What the pipeline knows about one question as it moves through the stages."""
-
-    question: str
-    history: list[str] = field(default_factory=list)
-    filters: SearchFilters = field(default_factory=SearchFilters)
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 class Assistant:
@@ -219,7 +206,7 @@ class Assistant:
         if state["filters"]:
             notices.append(f"Searched only guidelines with {state['filters'].describe()}.")
         if confidence.level == "insufficient":
-            text, cited, mode = self._abstain_text(passages), [], "abstain"
+            text, cited, mode = abstain_text(passages), [], "abstain"
             yield text
         elif self.generation is not None:
             text, cited, mode, confidence = yield from self._generate(state, notices)
@@ -228,7 +215,8 @@ class Assistant:
             mode = "offline-extractive"
             yield text
         state["timings"]["total"] = (time.perf_counter() - started) * 1000
-        answer = self._finish(state, text, cited, confidence, mode, notices)
+        answer = finish(state, text, cited, confidence, mode, notices,
+                        self.settings.review_interval_days, self.index.live_collection() or "")
         if log:
             self._log(answer, state)
         yield answer
@@ -251,43 +239,6 @@ class Assistant:
             confidence=Confidence("insufficient", [mismatch]), citations=[], sources=[], mode="abstain",
             timings_ms={"total": (time.perf_counter() - started) * 1000}, index_version=collection,
             redacted=safety["found"], red_flags=safety["red_flags"], notices=[mismatch])
-
-    def _abstain_text(self, passages: list[Passage]) -> str:
-        nearest = list(dict.fromkeys(p.title for p in passages))[:3]
-        if not nearest:
-            return ABSTAIN_TEXT
-        return ABSTAIN_TEXT + " The nearest guidelines the library does have: " + "; ".join(nearest) + "."
-
-    def _finish(self, state: dict[str, Any], text: str, cited: list[Passage], confidence: Confidence,
-                mode: str, notices: list[str]) -> Answer:
-        safety = state["safety"]
-        if safety["found"]:
-            notices.insert(0, "Identifiers were removed from your question before it was searched: "
-                           + ", ".join(safety["found"]) + ".")
-        if mode.startswith("model"):
-            given = state.get("given") or state["passages"]
-            citations = [Citation.from_passage(given.index(p) + 1, p) for p in cited]
-        else:
-            citations = [Citation.from_passage(n, p) for n, p in enumerate(cited, 1)]
-        notices += self._stale_notices(citations)
-        return Answer(
-            question=safety["text"], answer=text, confidence=confidence, citations=citations,
-            # a model's [n] numbers the passages it was given, which are then the sources shown
-            sources=(state.get("given") or state["passages"]) if mode.startswith("model") else state["passages"],
-            mode=mode, timings_ms=state["timings"],
-            index_version=state.get("collection") or self.index.live_collection() or "", redacted=safety["found"],
-            red_flags=safety["red_flags"], notices=notices,
-            nearest_guidelines=list(dict.fromkeys(p.title for p in state["passages"]))[:3]
-            if confidence.level == "insufficient" else [],
-            search_query=state["search_query"])
-
-    def _stale_notices(self, citations: list[Citation]) -> list[str]:
-        """Marks each citation past the review interval; one quiet line names them all."""
-        today, interval = date.today(), self.settings.review_interval_days
-        for c in citations:
-            c.review_overdue = review_overdue(c.last_reviewed, today, interval)
-        notice = review_notice([c.n for c in citations if c.review_overdue], interval)
-        return [notice] if notice else []
 
     def _log(self, answer: Answer, state: dict[str, Any]) -> None:
         """Record the question; a failed write (a full disk) is logged, never shown as an error,
