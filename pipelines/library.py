@@ -184,7 +184,7 @@ class Library(IndexBuilds):
             self.store.delete_guideline_row(clash["id"])
         elif clash:
             raise IngestError(name, clash_reason(meta.title, meta.version, clash["status"]))
-        progress(0.4, f"Embedding {len(chunks)} passages")
+        progress(0.45, f"Embedding {len(chunks)} passages")
         vectors = self.embed(chunks)
         original = self._keep_original(path, digest)
         previous = self.store.find_guideline(meta.guideline_id, status="active")

@@ -7,11 +7,8 @@ app or the CLI) is unaffected. The worker is reused across files so imports are 
 from __future__ import annotations
 
 import multiprocessing
-import sys
 import threading
-import types
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -19,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.ingest import parse_document
+from pipelines.ingest.pdf_pages import bare_main
 from pipelines.models import ParsedDocument
 from pipelines.validate import IngestError, Limits
 
@@ -30,27 +28,6 @@ def _limit_memory(megabytes: int) -> None:
         return
     limit = megabytes * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-@contextmanager
-def _bare_main() -> Iterator[None]:
-    """Show a worker being started an empty `__main__`, so it does not re-run the host script.
-
-    A spawned worker first re-runs the parent's `__main__` file. Under `streamlit run` that file
-    is the app script (`streamlit_app.py`), which cannot run outside Streamlit, so the worker died
-    before parsing anything. The worker needs nothing from `__main__`.
-    """
-    main = sys.modules.get("__main__")
-    if main is None or getattr(main, "__file__", None) is None:
-        yield
-        return
-    stub = types.ModuleType("__main__")
-    sys.modules["__main__"] = stub
-    try:
-        yield
-    finally:
-        if sys.modules.get("__main__") is stub:
-            sys.modules["__main__"] = main
 
 
 class ParserPool:
@@ -82,7 +59,7 @@ class ParserPool:
         name = display_name or path.name
         with self._lock:
             queue = self._queue() if pages else None
-            with _bare_main():  # the worker process starts here, on the first submit
+            with bare_main():  # the worker process starts here, on the first submit
                 future = self._executor().submit(_parse_reporting, path, self.limits, queue, display_name=name,
                                                  overrides=overrides, max_pages=self.max_pages)
             try:
@@ -105,7 +82,7 @@ class ParserPool:
     def _queue(self) -> Any:
         """A queue the worker can write page progress to (a manager's, so it can be sent)."""
         if self._manager is None:
-            with _bare_main():
+            with bare_main():
                 self._manager = multiprocessing.get_context("spawn").Manager()
         return self._manager.Queue()
 

@@ -18,7 +18,8 @@ from pipelines.ingest.doc_meta import PrintedMeta, read_printed
 from pipelines.ingest.kinds import NOT_INDEXED, section_kind, unit_kind
 from pipelines.ingest.pdf_blocks import BodyStyle, Heading, Unit, build_flow, normal
 from pipelines.ingest.pdf_lines import (Line, PageContent, PageTable, body_font, body_size, body_width, line_pitch,
-                                        read_page, strip_running_lines)
+                                        strip_running_lines)
+from pipelines.ingest.pdf_pages import read_all
 from pipelines.ingest.tables import table_text
 from pipelines.models import Section
 
@@ -53,36 +54,14 @@ def read_outline(reader: Any) -> dict[str, int]:
     return {k: v for k, v in found.items() if k}
 
 
-def _fallback_page(reader: Any, number: int) -> PageContent:
-    """Plain text for a page whose layout could not be read: one line per text line."""
-    page = reader.pages[number - 1]
-    text = page.extract_text() or ""
-    height = float(page.mediabox.height)
-    content = PageContent(number, float(page.mediabox.width), height)
-    step = height / (len(text.splitlines()) + 2)
-    for i, raw in enumerate(ln for ln in text.splitlines() if ln.strip()):
-        top = step * (i + 1)
-        content.lines.append(Line(raw.strip(), number, 0, 0, top, top + 10, 10.0, False))
-    return content
-
-
 def read_pages(path: Path, progress: PageProgress | None = None) -> tuple[list[PageContent], Any, list[str]]:
     import pdfplumber
     from pypdf import PdfReader
 
     reader = PdfReader(str(path))
-    pages, warnings = [], []
     with pdfplumber.open(str(path)) as pdf:
         total = len(pdf.pages)
-        for i, page in enumerate(pdf.pages, 1):
-            try:
-                pages.append(read_page(page, i))
-            except Exception as exc:  # noqa: BLE001 - any parser failure: use the simpler reader
-                pages.append(_fallback_page(reader, i))
-                warnings.append(f"page {i}: layout unreadable ({type(exc).__name__}); plain text used")
-            page.flush_cache()
-            if progress:
-                progress(i, total)
+    pages, warnings = read_all(path, total, progress)
     return pages, reader, warnings
 
 

@@ -1,0 +1,135 @@
+"""A PDF's pages as `PageContent`, read by several processes when the document is long.
+
+Reading a page's characters, fonts and positions (pdfplumber over pdfminer) is pure Python and
+takes most of an ingest: about 0.14 s a page for a NICE or SIGN guideline here. Pages do not
+depend on each other, so a long PDF is read in runs of pages by a small pool of processes, one
+per core, and put back in page order. The result is the same as reading the pages one after the
+other (a test compares them). The pool's processes start from a fork server (no threads are
+copied) and end when the process that asked for them dies (their task pipe closes; on Linux
+they are also sent SIGKILL), so a parse stopped for taking too long leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pipelines.ingest.pdf_lines import Line, PageContent, read_page
+
+PageProgress = Callable[[int, int], None]
+PARALLEL_MIN_PAGES = 24  # below this, starting processes costs more than it saves
+RUN = 8  # pages a process reads per task (progress is reported after each run)
+MAX_PROCESSES = 4
+
+
+def processes_for(pages: int) -> int:
+    """How many processes read a document of `pages` pages (1: read here)."""
+    if pages < PARALLEL_MIN_PAGES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_PROCESSES, pages // RUN))
+
+
+def fallback_page(reader: Any, number: int) -> PageContent:
+    """Plain text for a page whose layout could not be read: one line per text line."""
+    page = reader.pages[number - 1]
+    text = page.extract_text() or ""
+    height = float(page.mediabox.height)
+    content = PageContent(number, float(page.mediabox.width), height)
+    step = height / (len(text.splitlines()) + 2)
+    for i, raw in enumerate(ln for ln in text.splitlines() if ln.strip()):
+        top = step * (i + 1)
+        content.lines.append(Line(raw.strip(), number, 0, 0, top, top + 10, 10.0, False))
+    return content
+
+
+def read_run(path: str, first: int, last: int,
+             each: Callable[[int], None] | None = None) -> tuple[list[PageContent], list[str]]:
+    """Pages `first`..`last` (1-based, inclusive), each by its layout or else as plain text;
+    `each(number)` after each page."""
+    import pdfplumber
+
+    pages, warnings, plain = [], [], None
+    with pdfplumber.open(path) as pdf:
+        for number in range(first, last + 1):
+            page = pdf.pages[number - 1]
+            try:
+                pages.append(read_page(page, number))
+            except Exception as exc:  # noqa: BLE001 - any parser failure: use the simpler reader
+                if plain is None:
+                    from pypdf import PdfReader
+
+                    plain = PdfReader(path)
+                pages.append(fallback_page(plain, number))
+                warnings.append(f"page {number}: layout unreadable ({type(exc).__name__}); plain text used")
+            page.flush_cache()
+            if each:
+                each(number)
+    return pages, warnings
+
+
+@contextmanager
+def bare_main() -> Iterator[None]:
+    """Show a worker being started an empty `__main__`, so it does not re-run the host script.
+
+    A spawned worker first re-runs the parent's `__main__` file. Under `streamlit run` that file
+    is the app script (`streamlit_app.py`), which cannot run outside Streamlit, so the worker died
+    before parsing anything. The worker needs nothing from `__main__`.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__file__", None) is None:
+        yield
+        return
+    stub = types.ModuleType("__main__")
+    sys.modules["__main__"] = stub
+    try:
+        yield
+    finally:
+        if sys.modules.get("__main__") is stub:
+            sys.modules["__main__"] = main
+
+
+def _die_with_parent() -> None:
+    """Linux: be killed when the process that started this one dies (a stopped parse)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _read_task(task: tuple[str, int, int]) -> tuple[int, list[PageContent], list[str]]:
+    path, first, last = task
+    pages, warnings = read_run(path, first, last)
+    return first, pages, warnings
+
+
+def read_all(path: Path, total: int, progress: PageProgress | None = None) -> tuple[list[PageContent], list[str]]:
+    """Every page of the PDF, in order, with the pages that fell back to plain text noted."""
+    workers = processes_for(total)
+    if workers == 1:
+        return read_run(str(path), 1, total, (lambda n: progress(n, total)) if progress else None)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    tasks = [(str(path), first, min(first + RUN - 1, total)) for first in range(1, total + 1, RUN)]
+    runs: dict[int, tuple[list[PageContent], list[str]]] = {}
+    done = 0
+    with bare_main(), context.Pool(workers, initializer=_die_with_parent) as pool:
+        for first, got, notes in pool.imap_unordered(_read_task, tasks):
+            runs[first] = (got, notes)
+            done += len(got)
+            if progress:
+                progress(done, total)
+    ordered = [runs[first] for first in sorted(runs)]
+    return [p for got, _ in ordered for p in got], [w for _, notes in ordered for w in notes]
