@@ -23,7 +23,9 @@ ratios where there is a baseline), then one "related" object.
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -107,12 +109,57 @@ def serving(assistant: Any, index: Any) -> Iterator[None]:
         assistant.index = assistant.retriever.index = assistant.library.index = own
 
 
+@contextmanager
+def gc_pauses() -> Iterator[dict[str, float]]:
+    """Full (generation 2) garbage collections while the block runs: how many, and their ms."""
+    seen: dict[str, float] = {"gc_full": 0, "gc_full_ms": 0.0}
+    started = [0.0]
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            seen["gc_full"] += 1
+            seen["gc_full_ms"] += (time.perf_counter() - started[0]) * 1000
+
+    gc.callbacks.append(note)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(note)
+        seen["gc_full_ms"] = round(seen["gc_full_ms"], 1)
+
+
+def settle() -> None:
+    """After the warm-up, before the timed questions: collect what earlier sizes left (local
+    mode keeps its collection as Python objects), then freeze the survivors (library, models,
+    vocabulary) out of later full collections, so the tail measures the engine, not the garbage
+    of earlier sizes.
+    `BENCH_NO_SETTLE=1` skips it, to compare."""
+    gc.collect()
+    gc.freeze()
+
+
 def latency(assistant: Any, questions: list[str], name: str, answers: bool = True) -> dict[str, Any]:
     assistant.retriever.vocabulary(name)  # untimed warm-up: the term vocabulary, one search,
     assistant.retriever.search("warm-up question", collection=name)  # one answer (its models)
     assistant.ask(questions[-1], collection=name, log=False)
-    retriever, index = assistant.retriever, assistant.index
+    if not os.environ.get("BENCH_NO_SETTLE"):
+        settle()
     retrieve, answer, search = [], [], []
+    with gc_pauses() as pauses:
+        timed(assistant, questions, name, answers, retrieve, answer, search)
+    r, a, e = summary(retrieve), summary(answer) if answer else {"p50": None, "p95": None}, summary(search)
+    return {"retrieve_p50_ms": r["p50"], "retrieve_p95_ms": r["p95"],
+            "answer_p50_ms": a["p50"], "answer_p95_ms": a["p95"],
+            "index_search_p50_ms": e["p50"], "index_search_p95_ms": e["p95"], **pauses}
+
+
+def timed(assistant: Any, questions: list[str], name: str, answers: bool,
+          retrieve: list[float], answer: list[float], search: list[float]) -> None:
+    retriever, index = assistant.retriever, assistant.index
     for q in questions:
         t0 = time.perf_counter()
         retriever.search(q, collection=name)
@@ -123,10 +170,6 @@ def latency(assistant: Any, questions: list[str], name: str, answers: bool = Tru
         t0 = time.perf_counter()  # the engine alone: the fused query and its payloads
         index.hybrid_search(name, dense, sparse, retriever.prefetch_k, retriever.prefetch_k)
         search.append((time.perf_counter() - t0) * 1000)
-    r, a, e = summary(retrieve), summary(answer) if answer else {"p50": None, "p95": None}, summary(search)
-    return {"retrieve_p50_ms": r["p50"], "retrieve_p95_ms": r["p95"],
-            "answer_p50_ms": a["p50"], "answer_p95_ms": a["p95"],
-            "index_search_p50_ms": e["p50"], "index_search_p95_ms": e["p95"]}
 
 
 def ann_vs_exact(assistant: Any, items: list[dict[str, Any]], name: str) -> dict[str, Any]:
