@@ -354,7 +354,7 @@ def document(rows: list[dict[str, Any]], command: str, n: int, at_start: dict[st
     return ("# Benchmark: national-size libraries\n\n"
             f"Produced by `{command}`. {n} gold questions per size and engine after an untimed "
             "warm-up; offline mode. In one run:\n\n" + how
-            + f"\n\nMachine: {at_start['cores']} cores, load average at start "
+            + f"\n\nMachine: {at_start.get('cpu', 'unknown')}, {at_start['cores']} cores, load average at start "
             f"{at_start['load_avg_1m_at_start']:.1f}, {at_start['date']}.\n\n" + table(rows)
             + "\n\n```json\n" + "\n".join(json.dumps(r) for r in rows) + "\n```\n")
 
