@@ -123,6 +123,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     assistant = open_assistant()
     questions = evaluate.load_questions(Path(args.questions or get_settings().eval_questions))
+    assistant.retriever.exact = bool(getattr(args, "exact", False))
     if args.ablation:
         table = evaluate.ablate(assistant, questions, progress=progress_bar)
         if args.json:
@@ -254,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--ablation", action="store_true",
                    help="the gold-set figures with each retrieval choice switched off in turn")
+    p.add_argument("--exact", action="store_true",
+                   help="score every dense vector instead of walking the HNSW graph (what the graph costs)")
     p.set_defaults(func=cmd_eval)
     p = sub.add_parser("reindex", help="rebuild into a new collection and swap if quality holds")
     p.add_argument("--actor", default="cli")
