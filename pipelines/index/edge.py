@@ -26,27 +26,16 @@ from typing import Any
 
 import qdrant_edge as qe
 
-from pipelines.index.base import (DENSE, FLOAT_FIELDS, KEYWORD_FIELDS, SENTENCES, SPARSE, Hit,
-                                  IndexBase, IndexLockedError, Point, Where)
-from pipelines.index.edge_io import (disk_bytes, fsync_dir, point_size, to_filter, to_hit,
-                                     to_sparse, write_json_durably)
+from pipelines.index.base import DENSE, SENTENCES, SPARSE, Hit, IndexBase, IndexLockedError, Point, Where
+from pipelines.index.edge_io import (check_snapshot_shard, disk_bytes, fsync_dir, index_fields, point_size,
+                                     query_request, to_filter, to_hit, to_sparse, write_json_durably)
 
 # Edge maps its segments and write-ahead log (32 MB segments) into memory: a write into a mapped
 # page the full disk cannot back kills the process with SIGBUS instead of raising. So every write
 # first checks for this much free space beyond its own size, and fails with ENOSPC, unwritten.
 RESERVE_BYTES = 96 * 2**20
 META = "guidelight.json"
-RRF_K = 2  # the Qdrant server's and qdrant-client's default constant: one ranking on every engine
 POINTER = "LIVE"
-
-
-def _index_fields(shard: qe.EdgeShard) -> None:
-    """A payload index on every filtered field (keywords; floats for times)."""
-    for field in KEYWORD_FIELDS:
-        shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
-    for field in FLOAT_FIELDS:
-        shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Float))
-    shard.flush()
 
 
 class EdgeIndex(IndexBase):
@@ -134,7 +123,7 @@ class EdgeIndex(IndexBase):
             self._room()
             folder.mkdir(parents=True, exist_ok=False)
             shard = qe.EdgeShard.create(str(folder), config)
-            _index_fields(shard)
+            index_fields(shard)
             self._shards[name] = shard
             self._write_meta(name, meta)  # last: the folder is now a finished create
 
@@ -149,20 +138,8 @@ class EdgeIndex(IndexBase):
             try:
                 qe.EdgeShard.unpack_snapshot(str(snapshot), str(folder))
                 shard = qe.EdgeShard.load(str(folder))
-                probe = [1.0] + [0.0] * (meta["dimension"] - 1)
-                try:  # the vectors Guidelight searches, asked for by name and size
-                    shard.query(qe.QueryRequest(limit=1, query=qe.Query.Nearest(probe, using=DENSE)))
-                    shard.query(qe.QueryRequest(limit=1, query=qe.Query.Nearest(
-                        qe.SparseVector(indices=[1], values=[1.0]), using=SPARSE)))
-                except Exception as exc:
-                    shard.close()
-                    raise ValueError(
-                        f"The snapshot is not a Guidelight collection for this embedding model: it "
-                        f"needs a '{DENSE}' vector of {meta['dimension']} dimensions and a "
-                        f"'{SPARSE}' vector ({exc}).") from exc
-                first, _ = shard.scroll(qe.ScrollRequest(limit=1, with_payload=False, with_vector=True))
-                sentences = bool(first) and SENTENCES in (first[0].vector or {})
-                _index_fields(shard)
+                sentences = check_snapshot_shard(shard, meta["dimension"])
+                index_fields(shard)
             except Exception:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
@@ -302,21 +279,10 @@ class EdgeIndex(IndexBase):
     def _query(self, collection: str, dense: list[float], sparse: Any, prefetch_k: int, limit: int,
                mode: str, where: Where | None, payload: bool, vectors: list[str] | bool,
                exact: bool = False) -> list[Hit]:
-        edge_filter = to_filter(where)
         params = qe.SearchParams(exact=True) if exact else \
             (qe.SearchParams(hnsw_ef=self.hnsw_ef) if self.hnsw_ef else None)
-        if mode in ("dense", "sparse"):
-            query = qe.Query.Nearest(dense, using=DENSE) if mode == "dense" else \
-                qe.Query.Nearest(to_sparse(sparse), using=SPARSE)
-            request = qe.QueryRequest(limit=limit, query=query, filter=edge_filter, params=params,
-                                      with_payload=payload, with_vector=vectors)
-        else:
-            request = qe.QueryRequest(
-                limit=limit, query=qe.Fusion.Rrf(RRF_K), with_payload=payload, with_vector=vectors,
-                prefetches=[qe.Prefetch(limit=prefetch_k, filter=edge_filter, params=params,
-                                        query=qe.Query.Nearest(dense, using=DENSE)),
-                            qe.Prefetch(limit=prefetch_k, filter=edge_filter,
-                                        query=qe.Query.Nearest(to_sparse(sparse), using=SPARSE))])
+        request = query_request(dense, sparse, prefetch_k, limit, mode, to_filter(where), params,
+                                payload, vectors)
         with self._lock:
             return [to_hit(p) for p in self._shard(collection).query(request)]
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import qdrant_edge as qe
 
-from pipelines.index.base import SPARSE, Hit, Point, Where
+from pipelines.index.base import DENSE, FLOAT_FIELDS, KEYWORD_FIELDS, SENTENCES, SPARSE, Hit, Point, Where
+
+RRF_K = 2  # the Qdrant server's and qdrant-client's default constant: one ranking on every engine
 
 
 def to_sparse(vector: Any) -> qe.SparseVector:
@@ -71,3 +73,47 @@ def write_json_durably(path: Path, value: Any) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
+
+
+def index_fields(shard: qe.EdgeShard) -> None:
+    """A payload index on every filtered field (keywords; floats for times)."""
+    for field in KEYWORD_FIELDS:
+        shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+    for field in FLOAT_FIELDS:
+        shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Float))
+    shard.flush()
+
+
+def check_snapshot_shard(shard: qe.EdgeShard, dimension: int) -> bool:
+    """Whether an unpacked snapshot's shard holds sentence vectors, after checking it has the
+    vectors Guidelight searches (asked for by name and size); ValueError, the shard closed, if not."""
+    probe = [1.0] + [0.0] * (dimension - 1)
+    try:
+        shard.query(qe.QueryRequest(limit=1, query=qe.Query.Nearest(probe, using=DENSE)))
+        shard.query(qe.QueryRequest(limit=1, query=qe.Query.Nearest(
+            qe.SparseVector(indices=[1], values=[1.0]), using=SPARSE)))
+    except Exception as exc:
+        shard.close()
+        raise ValueError(
+            f"The snapshot is not a Guidelight collection for this embedding model: it "
+            f"needs a '{DENSE}' vector of {dimension} dimensions and a "
+            f"'{SPARSE}' vector ({exc}).") from exc
+    first, _ = shard.scroll(qe.ScrollRequest(limit=1, with_payload=False, with_vector=True))
+    return bool(first) and SENTENCES in (first[0].vector or {})
+
+
+def query_request(dense: list[float], sparse: Any, prefetch_k: int, limit: int, mode: str,
+                  edge_filter: qe.Filter | None, params: qe.SearchParams | None, payload: bool,
+                  vectors: list[str] | bool) -> qe.QueryRequest:
+    """One engine query: RRF of a dense and a sparse prefetch, or one side alone (`mode`)."""
+    if mode in ("dense", "sparse"):
+        query = qe.Query.Nearest(dense, using=DENSE) if mode == "dense" else \
+            qe.Query.Nearest(to_sparse(sparse), using=SPARSE)
+        return qe.QueryRequest(limit=limit, query=query, filter=edge_filter, params=params,
+                               with_payload=payload, with_vector=vectors)
+    return qe.QueryRequest(
+        limit=limit, query=qe.Fusion.Rrf(RRF_K), with_payload=payload, with_vector=vectors,
+        prefetches=[qe.Prefetch(limit=prefetch_k, filter=edge_filter, params=params,
+                                query=qe.Query.Nearest(dense, using=DENSE)),
+                    qe.Prefetch(limit=prefetch_k, filter=edge_filter,
+                                query=qe.Query.Nearest(to_sparse(sparse), using=SPARSE))])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from pipelines.bench_scale import gc_pauses
+from pipelines.bench_scale_measure import gc_pauses
 
 
 def test_full_collections_inside_the_block_are_counted_and_timed() -> None:

@@ -2,7 +2,7 @@
 different 2-core machines, so a figure without its machine cannot be compared."""
 
 from pipelines.bench import cpu_name
-from pipelines.bench_scale import document
+from pipelines.bench_scale_report import document
 
 XEON = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum\nflags\t\t: fpu sse2 avx2 avx512f\n"
 OLDER = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma\n"
