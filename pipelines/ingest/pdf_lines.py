@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.ingest.tables import resolve_merges
+from pipelines.text import unligature
 
 BAND = 0.09  # share of the page height treated as header or footer band
 SUPERSCRIPT = str.maketrans("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
@@ -91,7 +92,7 @@ def line_text(chars: list[dict[str, Any]]) -> str:
                 out.append(" ")
         out.append(text)
         prev = ch
-    return re.sub(r"\s+", " ", "".join(out)).strip()
+    return re.sub(r"\s+", " ", unligature("".join(out))).strip()
 
 
 def _make_line(raw: dict[str, Any], page: int, column: int = 0) -> Line | None:

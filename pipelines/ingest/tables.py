@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pipelines.text import unligature
+
 _LOWER_START = re.compile(r"^[a-z(]")
 _ENDED = re.compile(r"[.:;!?]\s*$")
 
@@ -64,7 +66,7 @@ def _spans_down(above: list[list[Box | None]], k: int, left: float, y: float) ->
 def _clean(cell: str | None) -> str | None:
     if cell is None:
         return None
-    return re.sub(r"\s+", " ", cell.replace("\uf071", "").replace("\uf020", " ")).strip()
+    return re.sub(r"\s+", " ", unligature(cell.replace("\uf071", "").replace("\uf020", " "))).strip()
 
 
 def _columns(rows: list[list[str | None]]) -> list[int]:
