@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from pipelines.answer.patient import drug_words
-from pipelines.grading import named_conditions
+from pipelines.grading import informative, named_conditions, weight_share
 from pipelines.text import terms
 
 SHORT_WORDS = 6
@@ -32,6 +32,14 @@ def own_subject(question: str) -> bool:
     return bool(named_conditions(question)) or bool(drug_words(question))
 
 
+def everyday_words_only(question: str) -> bool:
+    """Whether every content word of the question is everyday English (wordfreq): "still not
+    at target, what to add?" or "can he drive?" names no topic, so it can only be about the
+    conversation's; a word the word list finds rare (a drug, a test, a condition) is a topic."""
+    content = [t for t in terms(question) if informative(t)]
+    return bool(content) and all(weight_share(t) < 1.0 for t in content)
+
+
 def condense(question: str, history: list[str]) -> Condensed:
     """The question to search: merged with the previous one only when it is a follow-up."""
     if not history:
@@ -44,6 +52,7 @@ def condense(question: str, history: list[str]) -> Condensed:
     text = question.strip()
     starts = bool(_STARTS.match(text))
     short = len(text.split()) <= SHORT_WORDS
-    if (starts and len(text.split()) <= 2 * SHORT_WORDS) or (short and not own_subject(text)):
+    topicless = len(text.split()) <= 2 * SHORT_WORDS and not own_subject(text) and everyday_words_only(text)
+    if (starts and len(text.split()) <= 2 * SHORT_WORDS) or (short and not own_subject(text)) or topicless:
         return Condensed(f"{context} {text}", True, tuple(terms(text)))
     return Condensed(question, False)

@@ -184,6 +184,17 @@ def test_a_short_question_is_merged_only_when_it_is_a_follow_up(question: str, m
     assert result.query.startswith("first line statin") is merged
 
 
+@pytest.mark.parametrize("question, merged", [
+    ("still not at target, what to add?", True),  # seven words, every one everyday English
+    ("how long should the course of treatment be for her", True),
+    ("what is the first line treatment for gout flare", False),  # names a condition
+    ("is atorvastatin or rosuvastatin better after a heart attack", False),  # names drugs
+    ("which test confirms coeliac disease in a child of nine", False),
+])
+def test_a_longer_question_of_everyday_words_only_is_a_follow_up(question: str, merged: bool) -> None:
+    assert condense(question, ["58F hypertension, on amlodipine 10mg"]).merged is merged
+
+
 def test_a_follow_ups_own_fact_changes_the_answer() -> None:
     text = ("Offer flucloxacillin 500 mg four times a day for 5 to 7 days for cellulitis.\n"
             "If penicillin allergy, offer clarithromycin 500 mg twice a day for 5 to 7 days.")
