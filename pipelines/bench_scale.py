@@ -35,7 +35,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from pipelines.bench import load_gold, measure_seed, ratio
+from pipelines.bench import measure_seed
+from pipelines.bench_stats import load_gold, ratio
 from pipelines.bench_scale_measure import ann_vs_exact, dense_only, gold_items, latency, related
 from pipelines.bench_scale_report import document, table
 from pipelines.config import Settings
@@ -176,7 +177,8 @@ def run(sizes: list[int], n_questions: int, grow_from: Path | None, local_max: i
 
 
 def main(args: Any) -> int:
-    from pipelines.bench import DOCS_PATH, machine
+    from pipelines.bench_report import DOCS_PATH
+    from pipelines.bench_stats import machine
 
     sizes = [int(x) for x in args.scale.split(",") if x.strip()]
     n = 20 if getattr(args, "quick", False) else 60

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from pipelines.bench import summary, vary
+from pipelines.bench_stats import summary, vary
 from pipelines.config import Settings
 from pipelines.index import DENSE, Point
 

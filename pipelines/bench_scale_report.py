@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipelines.bench import ratio
+from pipelines.bench_stats import ratio
 
 
 def table(rows: list[dict[str, Any]]) -> str:

@@ -1,7 +1,7 @@
 """The benchmark names the processor it ran on: the same code runs at different speeds on
 different 2-core machines, so a figure without its machine cannot be compared."""
 
-from pipelines.bench import cpu_name
+from pipelines.bench_stats import cpu_name
 from pipelines.bench_scale_report import document
 
 XEON = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Platinum\nflags\t\t: fpu sse2 avx2 avx512f\n"
