@@ -34,6 +34,10 @@ _SECTION_KINDS: list[tuple[str, re.Pattern[str]]] = [
     # NICE's definitions of the words its recommendations use, printed under "Recommendations"
     ("background", re.compile(r"^\s*(\d+(\.\d+)*\s+)?(terms used in (this|the) guideline|glossary|definitions)\s*$", re.I)),
     ("recommendation", re.compile(r"^\s*(\d+(\.\d+)*\s+)?(key\s+|the\s+|summary of\s+)?recommendations?\s*$", re.I)),
+    # A trust prescribing document's own summary of what to do, and the national recommendation
+    # it quotes, are its recommendations (it has no numbered ones).
+    ("recommendation", re.compile(r"^\s*(\d+(\.\d+)*\s+)?(executive summary|key (?:points|messages)"
+                                  r"|(?:nice|sign) (?:guidance|recommendations?))\s*$", re.I)),
 ]
 _NAVIGATION = re.compile(r"^(return to (the )?recommendations?|back to top|see the rationale"
                          r"|for a short explanation of why the committee made|full details of the evidence"

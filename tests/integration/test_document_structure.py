@@ -112,6 +112,16 @@ def test_a_trust_documents_control_box_is_not_indexed_as_guidance(parsed) -> Non
     assert doc.meta.review_date
 
 
+def test_a_trust_documents_key_messages_are_its_recommendations(parsed) -> None:
+    """A trust document has no numbered recommendations: its own summary of what to do ("Key
+    messages", "Executive summary") is what it recommends, shown before its tables and prose."""
+    _, _, chunks = parsed["trust"]
+    key = [c for c in chunks if c.section.endswith("Key messages")]
+    assert key and all(c.kind == "recommendation" for c in key)
+    assert any("back-up prescription" in c.text for c in key)
+    assert all(c.kind == "background" for c in chunks if c.section.endswith(("Purpose", "Scope")))
+
+
 def test_hyphenation_superscripts_and_two_columns_are_repaired(parsed) -> None:
     truth, _, chunks = parsed["nice"]
     text = "\n".join(c.text for c in chunks)
