@@ -75,6 +75,10 @@ class BodyStyle:
     width: float = 1e9  # the usual width of a full body line
 
 
+_CAPTION = re.compile(r"^(table|box|figure|algorithm)\s+\d+\b", re.I)  # "Table 4 American dietary ..."
+COLUMN_GAP = 3.0  # ems of space inside a line that only a table's columns leave (a word space is 0.25-0.3)
+
+
 def is_heading(line: Line, body: BodyStyle, levels: dict[float, int], outline: dict[str, int],
                gap_before: float) -> bool:
     """Larger than the body; or named by the outline; or a short standalone line in a heavier or
@@ -82,11 +86,15 @@ def is_heading(line: Line, body: BodyStyle, levels: dict[float, int], outline: d
     text = line.text.strip()
     if len(text) < 2 or not re.search(r"[A-Za-z]{2}", text) or _SYMBOL_BULLET.match(text) or text[0].islower():
         return False
+    if line.gap > COLUMN_GAP * line.size:
+        return False  # words set in columns far apart: a table's header row, not a heading
     if round(line.size, 1) in levels:
         return len(text) <= 200
     distinct = line.bold or (line.font != body.font and line.size >= body.size - 0.2)
     if not distinct:
         return False  # set like the body: a wrapped line, whatever the outline says
+    if line.size < body.size - 1.0 and not in_outline(text, outline) and not _CAPTION.match(text):
+        return False  # smaller than the body: a table's header cell or a figure's label
     if in_outline(text, outline) and not text[0].islower():
         return True
     standalone = gap_before > body.pitch * 1.3
@@ -183,6 +191,7 @@ class _Walker:
             return False
         same_look = abs(line.size - last.size) < 0.3 and line.font == last.font
         return (same_look and last.page == line.page and gap < line.size * 1.7
+                and line.gap <= COLUMN_GAP * line.size
                 and not _SYMBOL_BULLET.match(line.text) and not line.text.rstrip().endswith("."))
     def line(self, line: Line, gap: float, pitch: float, new_page: bool) -> None:
         """Continue the current paragraph, open a list item, or start a new unit."""

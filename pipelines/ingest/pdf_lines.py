@@ -42,6 +42,7 @@ class Line:
     bold: bool
     column: int = 0
     font: str = ""
+    gap: float = 0.0  # the widest space between two of its characters (a table row's columns)
 
 
 @dataclass
@@ -106,7 +107,13 @@ def _make_line(raw: dict[str, Any], page: int, column: int = 0) -> Line | None:
     bold = sum(bool(_BOLD.search(c.get("fontname", ""))) for c in visible) >= 0.8 * max(len(visible), 1)
     fonts = Counter(c.get("fontname", "").split("+")[-1] for c in visible)
     font = fonts.most_common(1)[0][0] if fonts else ""
-    return Line(text, page, raw["x0"], raw["x1"], raw["top"], raw["bottom"], size, bold, column, font)
+    ordered = sorted(visible, key=lambda c: c["x0"])
+    number = 0  # a leading section number ("9.1", "1.4.2") is often followed by a tab
+    while number < len(ordered) and (ordered[number]["text"].isdigit() or ordered[number]["text"] == "."):
+        number += 1
+    words = ordered[number:] if 0 < number < len(ordered) else ordered
+    gap = max((b["x0"] - a["x1"] for a, b in zip(words, words[1:])), default=0.0)
+    return Line(text, page, raw["x0"], raw["x1"], raw["top"], raw["bottom"], size, bold, column, font, gap)
 
 
 def _gutter(words: list[dict[str, Any]], width: float) -> float | None:
