@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     # 0.842 against exact 0.881 (88 % of questions the same passages), 512 gave 0.84 / 0.872
     # (95 %), 1024 gave 0.872 / 0.872 (100 %) for index query p50 2.6 -> 3.2 ms; a denser graph
     # (m 32, ef_construct 256) with beam 512 gave 0.872 / 0.881 (98 %) but built 50 % slower.
+    # Graphs differ from build to build: in the full scale run, beam 1024 gave 0.851 / 0.872 (97 %)
+    # at 100,000 and 0.832 / 0.86 (95 %) at 300,000 (docs/benchmark-scale.md).
     hnsw_ef: int | None = 1024
     queries_collection: str = "past_queries"
 

@@ -14,6 +14,8 @@ from pipelines.text import unligature
 from pipelines.validate import Limits
 
 LIMITS = Limits(max_bytes=5_000_000, max_zip_ratio=100.0, max_unzipped_bytes=200_000_000)
+# A TrueType font that has the ligature glyphs: fpdf2's core fonts are Latin-1 only. matplotlib
+# ships DejaVu Sans and is installed by the pinned unstructured-inference.
 FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 LIGATURE_CHARS = "\ufb00\ufb01\ufb02\ufb03\ufb04"
 
