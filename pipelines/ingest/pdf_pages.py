@@ -1,7 +1,8 @@
 """A PDF's pages as `PageContent`, read by several processes when the document is long.
 
-Reading a page's characters, fonts and positions (pdfplumber over pdfminer) is pure Python and
-takes most of an ingest: about 0.14 s a page for a NICE or SIGN guideline here. Pages do not
+Reading a page's characters, fonts and positions took most of an ingest when pdfminer read them
+(pure Python, about 0.11 s a NICE page here); PDFium now reads them for pdfplumber
+(`pdf_objects`), and `GUIDELIGHT_PDF_READER=pdfminer` goes back to pdfminer. Pages do not
 depend on each other, so a long PDF is read in runs of pages by a small pool of processes, one
 per core, and put back in page order. The result is the same as reading the pages one after the
 other (a test compares them). The pool's processes start from a fork server (no threads are
@@ -14,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,11 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.ingest.pdf_lines import Line, PageContent, read_page
+from pipelines.ingest.pdf_objects import page_objects, usable
 
 PageProgress = Callable[[int, int], None]
 PARALLEL_MIN_PAGES = 24  # below this, starting processes costs more than it saves
 RUN = 8  # pages a process reads per task (progress is reported after each run)
 MAX_PROCESSES = 4
+# Characters and ruling lines come from PDFium (C) rather than pdfminer (Python): `pdf_objects`.
+_PDFIUM_LOCK = threading.Lock()
+USE_PDFIUM = os.environ.get("GUIDELIGHT_PDF_READER", "pdfium") != "pdfminer"
 
 
 def processes_for(pages: int) -> int:
@@ -52,17 +58,20 @@ def fallback_page(reader: Any, number: int) -> PageContent:
     return content
 
 
-def read_run(path: str, first: int, last: int,
-             each: Callable[[int], None] | None = None) -> tuple[list[PageContent], list[str]]:
+def read_run(path: str, first: int, last: int, each: Callable[[int], None] | None = None,
+             pdfium: bool | None = None) -> tuple[list[PageContent], list[str]]:
     """Pages `first`..`last` (1-based, inclusive), each by its layout or else as plain text;
-    `each(number)` after each page."""
+    `each(number)` after each page; `pdfium`: PDFium reads the characters (default `USE_PDFIUM`)."""
     import pdfplumber
 
     pages, warnings, plain = [], [], None
+    fast = _pdfium(path) if (USE_PDFIUM if pdfium is None else pdfium) else None
     with pdfplumber.open(path) as pdf:
         for number in range(first, last + 1):
             page = pdf.pages[number - 1]
             try:
+                if fast is not None:
+                    _use_pdfium(page, fast, number)
                 pages.append(read_page(page, number))
             except Exception as exc:  # noqa: BLE001 - any parser failure: use the simpler reader
                 if plain is None:
@@ -74,7 +83,34 @@ def read_run(path: str, first: int, last: int,
             page.flush_cache()
             if each:
                 each(number)
+    if fast is not None:
+        with _PDFIUM_LOCK:
+            fast.close()
     return pages, warnings
+
+
+def _pdfium(path: str) -> Any:
+    """The document opened by PDFium, or None (then pdfplumber reads every page itself)."""
+    try:
+        import pypdfium2
+
+        with _PDFIUM_LOCK:
+            return pypdfium2.PdfDocument(path)
+    except Exception:  # noqa: BLE001 - PDFium refusing a file costs the speed, not the file
+        return None
+
+
+def _use_pdfium(page: Any, fast: Any, number: int) -> None:
+    """Give the pdfplumber page PDFium's objects (`pdf_objects`), where its geometry allows.
+    PDFium is not thread-safe: one thread of a process uses it at a time."""
+    try:
+        with _PDFIUM_LOCK:
+            pdf_page = fast[number - 1]
+            if usable(pdf_page):
+                page._objects = page_objects(pdf_page, float(page.height), float(page.initial_doctop))
+            pdf_page.close()
+    except Exception:  # noqa: BLE001 - pdfplumber then reads this page itself
+        page.__dict__.pop("_objects", None)
 
 
 @contextmanager
@@ -109,9 +145,9 @@ def _die_with_parent() -> None:
         pass
 
 
-def _read_task(task: tuple[str, int, int]) -> tuple[int, list[PageContent], list[str]]:
-    path, first, last = task
-    pages, warnings = read_run(path, first, last)
+def _read_task(task: tuple[str, int, int, bool]) -> tuple[int, list[PageContent], list[str]]:
+    path, first, last, pdfium = task
+    pages, warnings = read_run(path, first, last, pdfium=pdfium)
     return first, pages, warnings
 
 
@@ -122,7 +158,7 @@ def read_all(path: Path, total: int, progress: PageProgress | None = None) -> tu
         return read_run(str(path), 1, total, (lambda n: progress(n, total)) if progress else None)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    tasks = [(str(path), first, min(first + RUN - 1, total)) for first in range(1, total + 1, RUN)]
+    tasks = [(str(path), first, min(first + RUN - 1, total), USE_PDFIUM) for first in range(1, total + 1, RUN)]
     runs: dict[int, tuple[list[PageContent], list[str]]] = {}
     done = 0
     with bare_main(), context.Pool(workers, initializer=_die_with_parent) as pool:
