@@ -16,6 +16,7 @@ import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pipelines.ingest.tables import resolve_merges
@@ -96,6 +97,13 @@ def line_text(chars: list[dict[str, Any]]) -> str:
     return re.sub(r"\s+", " ", unligature("".join(out))).strip()
 
 
+@lru_cache(maxsize=512)
+def _face(fontname: str) -> tuple[str, bool]:
+    """A font's name without its subset prefix ("ABCDEF+Lato-Bold" → "Lato-Bold"), and whether
+    it is a bold face."""
+    return fontname.split("+")[-1], bool(_BOLD.search(fontname))
+
+
 def _make_line(raw: dict[str, Any], page: int, column: int = 0) -> Line | None:
     chars = [c for c in raw.get("chars", []) if c.get("text")]
     text = line_text(chars) if chars else raw.get("text", "").strip()
@@ -104,8 +112,11 @@ def _make_line(raw: dict[str, Any], page: int, column: int = 0) -> Line | None:
     visible = [c for c in chars if c["text"].strip()] or chars
     sizes = Counter(round(c["size"], 1) for c in visible)
     size = sizes.most_common(1)[0][0] if sizes else 10.0
-    bold = sum(bool(_BOLD.search(c.get("fontname", ""))) for c in visible) >= 0.8 * max(len(visible), 1)
-    fonts = Counter(c.get("fontname", "").split("+")[-1] for c in visible)
+    faces = Counter(c.get("fontname", "") for c in visible)
+    bold = sum(n for name, n in faces.items() if _face(name)[1]) >= 0.8 * max(len(visible), 1)
+    fonts = Counter()
+    for name, n in faces.items():
+        fonts[_face(name)[0]] += n
     font = fonts.most_common(1)[0][0] if fonts else ""
     ordered = sorted(visible, key=lambda c: c["x0"])
     number = 0  # a leading section number ("9.1", "1.4.2") is often followed by a tab
