@@ -70,9 +70,7 @@ def read_run(path: str, first: int, last: int, each: Callable[[int], None] | Non
         for number in range(first, last + 1):
             page = pdf.pages[number - 1]
             try:
-                if fast is not None:
-                    _use_pdfium(page, fast, number)
-                pages.append(read_page(page, number))
+                pages.append(_read_page(page, fast, number))
             except Exception as exc:  # noqa: BLE001 - any parser failure: use the simpler reader
                 if plain is None:
                     from pypdf import PdfReader
@@ -89,6 +87,17 @@ def read_run(path: str, first: int, last: int, each: Callable[[int], None] | Non
     return pages, warnings
 
 
+def _read_page(page: Any, fast: Any, number: int) -> PageContent:
+    """One page from PDFium's objects where it can give them; a page that does not read from
+    them is read from pdfminer's, as before PDFium was used."""
+    if fast is not None and _use_pdfium(page, fast, number):
+        try:
+            return read_page(page, number)
+        except Exception:  # noqa: BLE001 - the same page from pdfminer's objects
+            page.flush_cache()
+    return read_page(page, number)
+
+
 def _pdfium(path: str) -> Any:
     """The document opened by PDFium, or None (then pdfplumber reads every page itself)."""
     try:
@@ -100,17 +109,22 @@ def _pdfium(path: str) -> Any:
         return None
 
 
-def _use_pdfium(page: Any, fast: Any, number: int) -> None:
-    """Give the pdfplumber page PDFium's objects (`pdf_objects`), where its geometry allows.
+def _use_pdfium(page: Any, fast: Any, number: int) -> bool:
+    """Give the pdfplumber page PDFium's objects (`pdf_objects`), where its geometry allows;
+    False when it does not, or PDFium fails (pdfplumber then reads the page itself).
     PDFium is not thread-safe: one thread of a process uses it at a time."""
     try:
         with _PDFIUM_LOCK:
             pdf_page = fast[number - 1]
-            if usable(pdf_page):
+            try:
+                if not usable(pdf_page):
+                    return False
                 page._objects = page_objects(pdf_page, float(page.height), float(page.initial_doctop))
-            pdf_page.close()
+                return True
+            finally:
+                pdf_page.close()
     except Exception:  # noqa: BLE001 - pdfplumber then reads this page itself
-        page.__dict__.pop("_objects", None)
+        return False
 
 
 @contextmanager

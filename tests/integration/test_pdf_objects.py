@@ -45,6 +45,11 @@ def _both(path: Path) -> list[tuple[PageContent, PageContent]]:
     return pairs
 
 
+def _pages(path: Path) -> int:
+    with pdfplumber.open(str(path)) as pdf:
+        return len(pdf.pages)
+
+
 def _look(page: PageContent) -> list[tuple[str, float, bool, str, int]]:
     return [(ln.text, round(ln.size, 1), ln.bold, ln.font, ln.column) for ln in page.lines]
 
@@ -70,8 +75,7 @@ def test_the_dosing_table_is_found_from_pdfiums_ruling_lines(documents: dict[str
 def test_a_document_reads_the_same_through_either_reader(documents: dict[str, Path],
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     path = documents["sign"]
-    with pdfplumber.open(str(path)) as pdf:
-        total = len(pdf.pages)
+    total = _pages(path)
     fast, _ = pdf_pages.read_all(path, total)
     monkeypatch.setattr(pdf_pages, "USE_PDFIUM", False)
     slow, _ = pdf_pages.read_all(path, total)
@@ -81,14 +85,24 @@ def test_a_document_reads_the_same_through_either_reader(documents: dict[str, Pa
 def test_a_page_pdfium_cannot_read_is_read_by_pdfminer(documents: dict[str, Path],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     path = documents["trust"]
-    with pdfplumber.open(str(path)) as pdf:
-        total = len(pdf.pages)
+    total = _pages(path)
     expected, _ = pdf_pages.read_all(path, total)
 
     def broken(*args: object, **kwargs: object) -> dict:
         raise RuntimeError("PDFium failed on this page")
 
     monkeypatch.setattr(pdf_pages, "page_objects", broken)
+    pages, warnings = pdf_pages.read_all(path, total)
+    assert [_look(p) for p in pages] == [_look(p) for p in expected] and not warnings
+
+
+def test_a_page_whose_pdfium_objects_do_not_read_is_read_from_pdfminers_not_as_plain_text(
+        documents: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    path = documents["trust"]
+    total = _pages(path)
+    expected, _ = pdf_pages.read_all(path, total)
+    # objects the layout cannot use (a character without a position): read_page fails on them
+    monkeypatch.setattr(pdf_pages, "page_objects", lambda *args, **kwargs: {"char": [{"text": "x"}]})
     pages, warnings = pdf_pages.read_all(path, total)
     assert [_look(p) for p in pages] == [_look(p) for p in expected] and not warnings
 
